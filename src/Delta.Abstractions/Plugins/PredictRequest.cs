@@ -1,0 +1,12 @@
+namespace Delta.Abstractions.Plugins;
+
+public sealed record PredictRequest
+{
+    public required string Patch { get; init; }
+    /// <summary>Absolute image paths.</summary>
+    public required IReadOnlyList<string> Inputs { get; init; }
+    public required ITaskOptions Options { get; init; }
+    /// <summary>Where rendered pictures go.</summary>
+    public required string OutputDir { get; init; }
+    public int TopK { get; init; } = 5;
+}

@@ -1,0 +1,3 @@
+namespace Delta.Abstractions.Plugins;
+
+public sealed record PredictResult(IReadOnlyList<Prediction> Items);

@@ -1,0 +1,3 @@
+namespace Delta.Abstractions.Plugins;
+
+public enum TaskKind { Classification, Detection, Segmentation, DomainAdaptation, Regression, Other }
