@@ -1,4 +1,5 @@
 using Delta.Abstractions.Backbones;
+using Delta.Backbones.Architectures.ConvNeXts;
 using Delta.Backbones.Architectures.ResNets;
 
 namespace Delta.Backbones.Catalog;
@@ -21,8 +22,10 @@ public static class BackboneCatalog
         ResNetEntry("wide_resnet50_2", new(ResNetBlockKind.Bottleneck, new[] { 3, 4, 6, 3 }, WidthPerGroup: 128), "Wide ResNet-50-2 (torchvision layout)"),
         ResNetEntry("resnet18_cntk", new(ResNetBlockKind.Basic, new[] { 2, 2, 2, 3 }),
             "ResNet-18 as shipped in Microsoft.ML.DnnImageFeaturizer.ResNet18 (BasicBlock [2,2,2,3]); real ImageNet weights", ImageNet),
+        ConvNeXtEntry("convnext_tiny", ConvNeXtSpec.Tiny, "ConvNeXt-Tiny (torchvision layout): stages [3,3,9,3], dims [96,192,384,768]"),
         ResNetEntry("tiny_resnet", new(ResNetBlockKind.Basic, new[] { 2, 2, 2, 2 }, BaseWidth: 8), "Test-size BasicBlock ResNet [2,2,2,2], width 8"),
         ResNetEntry("tiny_bottleneck", new(ResNetBlockKind.Bottleneck, new[] { 1, 2, 3, 2 }, BaseWidth: 8), "Test-size Bottleneck ResNet [1,2,3,2], width 8 (dilation-capable)"),
+        ConvNeXtEntry("tiny_convnext", new ConvNeXtSpec(new[] { 2, 2, 3, 2 }, new[] { 8, 16, 32, 64 }), "Test-size ConvNeXt [2,2,3,2], dims [8,16,32,64]"),
     };
 
     public static IReadOnlyList<string> Names => All.Select(e => e.Info.Name).ToList();
@@ -39,5 +42,12 @@ public static class BackboneCatalog
         var family = spec.Block == ResNetBlockKind.Basic ? "resnet-basic" : "resnet-bottleneck";
         var info = new BackboneInfo(name, family, spec.Layers, features, pretrained, description);
         return new CatalogEntry(info, outputStride => new ResNet(spec, outputStride));
+    }
+
+    private static CatalogEntry ConvNeXtEntry(string name, ConvNeXtSpec spec, string description, params string[] pretrained)
+    {
+        var features = Enumerable.Range(0, 4).Select(s => new FeatureInfo($"C{s + 2}", spec.Dims[s], 4 << s)).ToList();
+        var info = new BackboneInfo(name, "convnext", spec.Depths, features, pretrained, description);
+        return new CatalogEntry(info, outputStride => new ConvNeXt(spec, outputStride));
     }
 }

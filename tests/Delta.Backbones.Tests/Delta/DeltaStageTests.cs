@@ -1,4 +1,5 @@
 using Delta.Backbones.Architectures;
+using Delta.Backbones.Architectures.ConvNeXts;
 using Delta.Backbones.Architectures.ResNets;
 using Delta.Backbones.Delta;
 using TorchSharp;
@@ -54,6 +55,30 @@ public class DeltaStageTests
         Assert.True(h3.allclose(actual, rtol: 1e-6, atol: 1e-6), $"max |diff| = {TestTensors.MaxAbsDiff(h3, actual)}");
         Assert.Equal(new long[] { 2, 6 }, gates.shape);
         Assert.False(h3.allclose(stage.ForwardPlain(h0), rtol: 1e-3, atol: 1e-3));   // the skips really contribute
+    }
+
+    [Fact]
+    public void ConvNeXtStageReadsTheOutputOfItsDownsamplingLayerAsH0()
+    {
+        using var model = new ConvNeXt(new ConvNeXtSpec(new[] { 1, 2, 1, 1 }, new[] { 8, 16, 32, 64 }));
+        using (var g = new Generator(5)) model.ResetParameters(g);
+        using (no_grad())
+            foreach (var (name, p) in model.named_parameters())
+                if (name.EndsWith("layer_scale")) p.fill_(0.5);   // make the blocks matter
+        model.eval();
+        var stage = model.Stages[1];
+        Assert.NotNull(stage.Entry);
+        Assert.Null(stage.Shortcut);
+        using var deltaStage = new DeltaStage(stage, new ConstantGates(2, new[] { 0.3f, -0.7f, 1.1f }), batchNorm: false);
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = TestTensors.Input(2, 8, seed: 3).repeat(1, 3, 1, 1).narrow(1, 0, 8).contiguous();   // C2 output [2, 8, 8, 8]
+        var h0 = stage.Entry!.call(x);                                                               // [2, 16, 4, 4]
+        var h1 = stage.Blocks[0].call(h0) + 0.3f * h0;
+        var h2 = stage.Blocks[1].call(h1) + (-0.7f * h0 + 1.1f * h1);
+        var actual = deltaStage.Forward(x, out _);
+        Assert.True(h2.allclose(actual, rtol: 1e-6, atol: 1e-6), $"max |diff| = {TestTensors.MaxAbsDiff(h2, actual)}");
     }
 
     [Fact]
