@@ -10,7 +10,7 @@ public sealed record DeltaConfig
     public int Stages { get; init; } = 1;
     public DeltaVariant Variant { get; init; } = DeltaVariant.Delta;
     public bool BatchNorm { get; init; } = true;
-    /// <summary>Width of the Δ-module's two 3x3 convs; null = the stage input's channel count / 4 (min 16).</summary>
+    /// <summary>Width of the Δ-module's two 3x3 convs; null = the stage input's channel count / 2 (min 16), the width that reproduces the paper's Table 2 counts.</summary>
     public int? HiddenChannels { get; init; }
 
     public static DeltaConfig None { get; } = new() { Stages = 0 };
