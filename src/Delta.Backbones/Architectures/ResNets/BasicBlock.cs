@@ -1,0 +1,39 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Architectures.ResNets;
+
+/// <summary>torchvision's BasicBlock (expansion 1): conv3x3 → BN → ReLU → conv3x3 → BN, + shortcut, ReLU.
+/// Field names are torchvision's so state-dict keys match (conv1, bn1, conv2, bn2, downsample.0/.1).</summary>
+public sealed class BasicBlock : ResidualBlock
+{
+    public const int Expansion = 1;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Sequential? downsample;
+
+    public BasicBlock(int inplanes, int planes, int stride, Sequential? downsample) : base(nameof(BasicBlock))
+    {
+        conv1 = nn.Conv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = nn.Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
+        bn2 = nn.BatchNorm2d(planes);
+        this.downsample = downsample;
+        RegisterComponents();
+    }
+
+    public override nn.Module<Tensor, Tensor>? Downsample => downsample;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = nn.functional.relu(bn1.call(conv1.call(x)));
+        h = bn2.call(conv2.call(h));
+        var identity = downsample is null ? x : downsample.call(x);
+        // Never in place on x: the Δ cascade keeps x alive as a skip source n_i.
+        return (h + identity).relu_().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,47 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Architectures.ResNets;
+
+/// <summary>torchvision's Bottleneck (ResNet v1.5, expansion 4, stride on the 3x3 conv): 1x1 → 3x3 (groups,
+/// dilation) → 1x1, each with BN, + shortcut, ReLU. width = planes·(widthPerGroup/64)·groups covers
+/// ResNeXt (32x4d) and Wide ResNet (width_per_group 128). Field names match torchvision's state dict.</summary>
+public sealed class Bottleneck : ResidualBlock
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Sequential? downsample;
+
+    public Bottleneck(int inplanes, int planes, int stride, Sequential? downsample, int groups, int widthPerGroup, int dilation)
+        : base(nameof(Bottleneck))
+    {
+        var width = (int)(planes * (widthPerGroup / 64.0)) * groups;
+        conv1 = nn.Conv2d(inplanes, width, 1, bias: false);
+        bn1 = nn.BatchNorm2d(width);
+        conv2 = nn.Conv2d(width, width, 3, stride: stride, padding: dilation, dilation: dilation, groups: groups, bias: false);
+        bn2 = nn.BatchNorm2d(width);
+        conv3 = nn.Conv2d(width, planes * Expansion, 1, bias: false);
+        bn3 = nn.BatchNorm2d(planes * Expansion);
+        this.downsample = downsample;
+        RegisterComponents();
+    }
+
+    public override nn.Module<Tensor, Tensor>? Downsample => downsample;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = nn.functional.relu(bn1.call(conv1.call(x)));
+        h = nn.functional.relu(bn2.call(conv2.call(h)));
+        h = bn3.call(conv3.call(h));
+        var identity = downsample is null ? x : downsample.call(x);
+        // Never in place on x: the Δ cascade keeps x alive as a skip source n_i.
+        return (h + identity).relu_().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,3 @@
+namespace Delta.Backbones.Architectures.ResNets;
+
+public enum ResNetBlockKind { Basic, Bottleneck }

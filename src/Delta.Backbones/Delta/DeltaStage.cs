@@ -1,0 +1,99 @@
+using Delta.Backbones.Architectures;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Delta;
+
+/// <summary>
+/// The Δ-augmented version of one frozen stage (paper Eq. for Δ-Networks). With sub-blocks B_1..B_k and
+/// stage input h_0:
+/// <code>
+///   n_0 = D(h_0)   (D = B_1's own frozen projection shortcut when shapes differ, identity otherwise)
+///   Λ   = Δ_s(h_0) ∈ [0,1]^{k(k+1)/2}
+///   h_j = B_j(h_{j−1}) + BN_j( Σ_{i&lt;j} λ_{i,j} · n_i ),   n_j = h_j,   j = 1..k   (cascading)
+/// </code>
+/// B_j is the whole residual block (its own identity shortcut and final ReLU included); the Δ skip terms are
+/// added after it. B_j sees the augmented h_{j−1}.
+/// <para><b>Where the BN sits, and why.</b> The paper adds BatchNorm against the variance growth of summed
+/// skips. It sits on the gated skip sum S_j = Σ_{i&lt;j} λ_{i,j} n_i, before it is added to B_j's output — the
+/// only place that normalises exactly the term whose variance grows with j (S_j sums j feature maps) while
+/// leaving the frozen blocks' own outputs, which the next frozen layers expect, untouched. A BN on the stage
+/// output would instead re-standardise the base features fed to the next frozen stage. The S_j for different
+/// targets j are different tensors (j summands each), so one shared BN would average k unrelated sets of
+/// running statistics; each target therefore gets its own BN (k per Δ-module, 2·C·k parameters — negligible
+/// next to Δ_s).</para>
+/// <para><b>Initialisation.</b> Each skip BN's scale γ starts at 0 (as in "zero-init residual"): at step 0 the
+/// augmented stage computes exactly the base function, so a task head trained from the start sees the
+/// pretrained features and no frozen layer gets an input distribution it never saw. γ receives a gradient
+/// (∂L/∂γ = Σ ∂L/∂h_j · ŝ_j ≠ 0) on the first step; the gates and Δ_s receive non-zero gradients from then on.
+/// Without BN (ablation) the skips are added raw from the first step, as in the paper's "without BN" rows.</para>
+/// <para>The stage's modules are held by plain reference, never registered: parameters, train/eval and
+/// <c>to()</c> of this module reach the Δ parameters only.</para>
+/// </summary>
+public sealed class DeltaStage : nn.Module
+{
+    private readonly SkipGates gates;
+    private readonly ModuleList<BatchNorm2d>? skip_bn;
+    private BackboneStage stage;
+
+    public DeltaStage(BackboneStage stage, SkipGates gates, bool batchNorm) : base(nameof(DeltaStage))
+    {
+        if (gates.Blocks != stage.Blocks.Count)
+            throw new ArgumentException($"Gates for {gates.Blocks} blocks cannot drive stage {stage.Name} with {stage.Blocks.Count} blocks.");
+        this.gates = gates;
+        if (batchNorm) skip_bn = nn.ModuleList(Enumerable.Range(0, stage.Blocks.Count).Select(_ => nn.BatchNorm2d(stage.OutputChannels)).ToArray());
+        this.stage = null!;
+        RegisterComponents();
+        this.stage = stage;   // after RegisterComponents: a view of the base, never a child
+    }
+
+    public BackboneStage Stage => stage;
+    public SkipGates Gates => gates;
+    public int Blocks => stage.Blocks.Count;
+    public bool HasBatchNorm => skip_bn is not null;
+
+    /// <summary>Rebinds the view to another instance of the same architecture (a trainable base copy).</summary>
+    internal void Rebind(BackboneStage other)
+    {
+        if (other.Blocks.Count != stage.Blocks.Count) throw new ArgumentException("Stage shapes differ.");
+        stage = other;
+    }
+
+    /// <summary>x = the stage's input (before its entry layer) ↦ h_k [N, C, H, W]; <paramref name="lambda"/>
+    /// = Λ [N, k(k+1)/2].</summary>
+    public Tensor Forward(Tensor x, out Tensor lambda)
+    {
+        using var scope = NewDisposeScope();
+        var h0 = stage.Enter(x);
+        var lam = gates.call(h0);                                             // [N, P]
+        var n = h0.shape[0];
+        var sources = new List<Tensor>(Blocks + 1) { stage.Shortcut is null ? h0 : stage.Shortcut.call(h0) };
+        var h = h0;
+        for (int j = 1; j <= Blocks; j++)
+        {
+            h = stage.Blocks[j - 1].call(h);
+            // S_j = Σ_{i<j} λ_{i,j} n_i; λ_{·,j} is the contiguous slice [offset(j), offset(j)+j) of Λ.
+            var lamJ = lam.narrow(1, GatePairs.TargetOffset(j), j);            // [N, j]
+            Tensor skip = lamJ[.., 0].reshape(n, 1, 1, 1) * sources[0];
+            for (int i = 1; i < j; i++) skip = skip + lamJ[.., i].reshape(n, 1, 1, 1) * sources[i];
+            if (skip_bn is not null) skip = skip_bn[j - 1].call(skip);
+            h = h + skip;
+            sources.Add(h);
+        }
+        lambda = lam.MoveToOuterDisposeScope();
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Seeded initialisation: gates per their variant, skip BNs with γ = 0, β = 0 (see class doc).</summary>
+    public void ResetParameters(Generator generator)
+    {
+        gates.ResetParameters(generator);
+        if (skip_bn is null) return;
+        using var noGrad = no_grad();
+        foreach (var bn in skip_bn)
+        {
+            bn.weight!.zero_(); bn.bias!.zero_();
+            bn.running_mean!.zero_(); bn.running_var!.fill_(1); bn.num_batches_tracked!.zero_();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using TorchSharp;
+using Delta.Abstractions.Backbones;
+using Delta.Backbones.Architectures;
+using Delta.Backbones.Catalog;
+using Delta.Backbones.Delta;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Registry;
+
+/// <summary>
+/// The front door to backbones. Holds ONE frozen base per (architecture, weights, output stride, device) and
+/// wraps it, per <see cref="Create"/> call, in a new <see cref="DeltaBackbone"/> with fresh Δ-modules: memory
+/// grows by the Δ-modules per task, not by a model copy. Weights are loaded by the first
+/// <see cref="IBaseWeightsSource"/> that accepts the name. Thread-safe.
+/// </summary>
+public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
+{
+    private readonly IReadOnlyList<IBaseWeightsSource> weightSources;
+    private readonly Dictionary<BaseKey, SharedBase> bases = new();
+    private readonly Dictionary<string, long> baseParameterCounts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly object gate = new();
+
+    private sealed record BaseKey(string Architecture, string Weights, int OutputStride, string Device);
+
+    public BackboneRegistry(IEnumerable<IBaseWeightsSource> weightSources)
+    {
+        this.weightSources = weightSources.ToList();
+        if (this.weightSources.Count == 0) throw new ArgumentException("A registry needs at least one weights source.", nameof(weightSources));
+    }
+
+    /// <summary>The registry with every weights source this build knows.</summary>
+    public static BackboneRegistry CreateDefault() => new(DefaultWeightsSources());
+
+    /// <summary>THE list of weights sources, in the order they are asked. Add new sources here.</summary>
+    public static IReadOnlyList<IBaseWeightsSource> DefaultWeightsSources() => new IBaseWeightsSource[]
+    {
+        new RandomInitWeights(),
+    };
+
+    public IReadOnlyList<BackboneInfo> Architectures => BackboneCatalog.All.Select(e => e.Info).ToList();
+
+    /// <summary>Number of shared bases currently held (for tests and diagnostics).</summary>
+    public int SharedBaseCount { get { lock (gate) return bases.Count; } }
+
+    public IDeltaBackbone Create(BackboneRequest request) => CreateDelta(request);
+
+    /// <summary><see cref="Create"/> with the concrete type.</summary>
+    public DeltaBackbone CreateDelta(BackboneRequest request)
+    {
+        var problems = request.Delta.Validate().ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems));
+        var shared = GetBase(request);
+
+        StagedBackbone baseModel = shared.Model;
+        if (request.TrainableBase) baseModel = TrainableCopy(shared, request);
+
+        var deltaStages = DeltaStageFactory.Build(baseModel, request.Delta);
+        using (var generator = new Generator(unchecked((ulong)request.Seed)))
+            foreach (var stage in deltaStages) stage.ResetParameters(generator);
+        var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
+        module.to(request.Device);
+        module.train(false);
+        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device);
+    }
+
+    public BaseIdentity Resolve(BackboneRequest request) => GetBase(request).Identity;
+
+    /// <summary>The shared frozen base for <paramref name="request"/>, loading it on first use.</summary>
+    public SharedBase GetBase(BackboneRequest request)
+    {
+        var entry = BackboneCatalog.Get(request.Architecture);
+        var key = new BaseKey(entry.Info.Name, request.Weights, request.OutputStride, request.Device.ToString());
+        lock (gate)
+        {
+            if (bases.TryGetValue(key, out var cached)) return cached;
+            var shared = LoadBase(entry, request.Weights, request.OutputStride, request.Device);
+            bases[key] = shared;
+            return shared;
+        }
+    }
+
+    public (long BaseParameters, long DeltaParameters) CountParameters(string architecture, DeltaConfig delta)
+    {
+        var entry = BackboneCatalog.Get(architecture);
+        // Built on the CPU with the global RNG left alone: only shapes matter here.
+        using var model = entry.Build(32);
+        long baseCount;
+        lock (gate)
+        {
+            if (!baseParameterCounts.TryGetValue(entry.Info.Name, out baseCount))
+                baseParameterCounts[entry.Info.Name] = baseCount = model.parameters().Sum(p => p.numel());
+        }
+        var stages = DeltaStageFactory.Build(model, delta);
+        var deltaCount = stages.Sum(s => s.parameters().Sum(p => p.numel()));
+        foreach (var s in stages) s.Dispose();
+        return (baseCount, deltaCount);
+    }
+
+    private SharedBase LoadBase(CatalogEntry entry, string weights, int outputStride, Device device)
+    {
+        var source = weightSources.FirstOrDefault(s => s.CanLoad(weights, entry.Info))
+            ?? throw new ArgumentException(
+                $"Unknown weights '{weights}' for '{entry.Info.Name}'. Valid: {string.Join("; ", weightSources.Select(s => s.Description))}" +
+                (entry.Info.PretrainedWeights.Count > 0 ? $"; pretrained for this architecture: {string.Join(", ", entry.Info.PretrainedWeights)}." : "."));
+        var model = entry.Build(outputStride);
+        var preprocessing = source.Load(model, weights, entry.Info);
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        model.eval();
+        var identity = new BaseIdentity(entry.Info.Name, weights, BaseWeightsHash.Compute(model));
+        model.to(device);
+        return new SharedBase(model, entry.Info, identity, preprocessing, outputStride);
+    }
+
+    /// <summary>A private, trainable copy of the shared base (full fine-tuning baselines): same architecture and
+    /// output stride, weights copied from the shared base, registered in the task module so it trains.</summary>
+    private static StagedBackbone TrainableCopy(SharedBase shared, BackboneRequest request)
+    {
+        var copy = BackboneCatalog.Get(shared.Info.Name).Build(shared.OutputStride);
+        using (no_grad())
+        {
+            var source = shared.Model.state_dict();
+            foreach (var (key, target) in copy.state_dict()) target.copy_(source[key]);
+        }
+        foreach (var p in copy.parameters()) p.requires_grad = true;
+        return copy;
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            foreach (var b in bases.Values) b.Model.Dispose();
+            bases.Clear();
+        }
+    }
+}

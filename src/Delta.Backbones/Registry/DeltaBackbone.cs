@@ -1,0 +1,137 @@
+using Delta.Abstractions.Backbones;
+using Delta.Backbones.Architectures;
+using Delta.Backbones.Delta;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Registry;
+
+/// <summary>
+/// A task's Δ-backbone: a base (the registry's shared frozen instance, or a private trainable copy) plus this
+/// task's <see cref="DeltaTaskModule"/>. See <see cref="IDeltaBackbone"/> for the contract.
+/// </summary>
+public sealed class DeltaBackbone : IDeltaBackbone
+{
+    private readonly StagedBackbone baseModel;
+    private readonly DeltaTaskModule module;
+    private readonly bool baseFrozen;
+    private readonly long frozenParameterCount;
+    private bool disposed;
+
+    internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device)
+    {
+        this.baseModel = baseModel;
+        this.baseFrozen = baseFrozen;
+        this.module = module;
+        Base = shared.Identity;
+        Delta = delta;
+        Device = device;
+        Preprocessing = shared.Preprocessing;
+        FeatureInfo = baseModel.FeatureInfo;
+        NumFeatures = baseModel.NumFeatures;
+        DeltaStages = module.Stages.Keys.ToList();
+        BlocksPerDeltaStage = module.Stages.ToDictionary(kv => kv.Key, kv => kv.Value.Blocks);
+        frozenParameterCount = baseFrozen ? shared.ParameterCount : 0;
+    }
+
+    public BaseIdentity Base { get; }
+    public DeltaConfig Delta { get; }
+    public IReadOnlyList<FeatureInfo> FeatureInfo { get; }
+    public int NumFeatures { get; }
+    public IReadOnlyList<string> DeltaStages { get; }
+    public IReadOnlyDictionary<string, int> BlocksPerDeltaStage { get; }
+    public Device Device { get; }
+    public IInputPreprocessing Preprocessing { get; }
+    public bool DeltaEnabled { get; set; } = true;
+    public bool ReturnGates { get; set; }
+    public nn.Module Module => module;
+
+    /// <summary>The base this task runs on (shared frozen instance, or the private trainable copy).</summary>
+    public StagedBackbone BaseModel => baseModel;
+    public bool BaseIsShared => baseFrozen;
+
+    public IReadOnlyList<Parameter> TrainableParameters => module.parameters().Where(p => p.requires_grad).ToList();
+    public long TrainableParameterCount => TrainableParameters.Sum(p => p.numel());
+    public long FrozenParameterCount => frozenParameterCount;
+
+    public BackboneFeatures Forward(Tensor input)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (input.dim() != 4 || input.shape[1] != 3)
+            throw new ArgumentException($"Backbone input must be [N, 3, H, W], got [{string.Join(", ", input.shape)}].");
+        using var scope = NewDisposeScope();
+        var stages = baseModel.Stages;
+        var deltaByName = module.Stages;
+        // Stages before the first Δ stage have nothing to train when the base is frozen: run them without
+        // autograd (no graph, no saved activations). Results are bit-identical either way.
+        var firstDelta = DeltaEnabled
+            ? Enumerable.Range(0, stages.Count).FirstOrDefault(s => deltaByName.ContainsKey(stages[s].Name), stages.Count)
+            : stages.Count;
+        var outputs = new Dictionary<string, Tensor>();
+        var gates = ReturnGates && DeltaEnabled ? new Dictionary<string, Tensor>() : null;
+
+        Tensor h;
+        using (baseFrozen ? no_grad() : null)
+        {
+            h = baseModel.ForwardStem(input);
+            for (int s = 0; s < firstDelta; s++) outputs[stages[s].Name] = h = stages[s].ForwardPlain(h);
+        }
+        for (int s = firstDelta; s < stages.Count; s++)
+        {
+            var stage = stages[s];
+            if (deltaByName.TryGetValue(stage.Name, out var deltaStage))
+            {
+                h = deltaStage.Forward(h, out var lambda);
+                if (gates is not null) gates[stage.Name] = lambda;
+            }
+            else h = stage.ForwardPlain(h);
+            outputs[stage.Name] = h;
+        }
+        var pooled = baseModel.Pool(h);
+
+        foreach (var t in outputs.Values) t.MoveToOuterDisposeScope();
+        if (gates is not null) foreach (var t in gates.Values) t.MoveToOuterDisposeScope();
+        return new BackboneFeatures(outputs, pooled.MoveToOuterDisposeScope(), gates);
+    }
+
+    public void Train(bool mode = true)
+    {
+        module.train(mode);
+        // The shared base is not a child of module, so it is untouched; assert the invariant anyway.
+        if (baseFrozen && baseModel.training) baseModel.eval();
+    }
+
+    public IReadOnlyDictionary<string, Tensor> DeltaState() => module.state_dict();
+
+    public void LoadDeltaState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var own = module.state_dict();
+        var missing = own.Keys.Where(k => !state.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var misShaped = own.Keys.Where(state.ContainsKey)
+            .Where(k => !own[k].shape.SequenceEqual(state[k].shape))
+            .Select(k => $"'{k}' expects [{string.Join(", ", own[k].shape)}] but got [{string.Join(", ", state[k].shape)}]")
+            .ToList();
+        var problems = new List<string>();
+        if (missing.Count > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
+        if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
+        if (misShaped.Count > 0) problems.Add($"shape mismatch: {string.Join("; ", misShaped)}");
+        if (problems.Count > 0)
+            throw new ArgumentException($"Δ state does not fit this backbone ({Base.Architecture}, Δ stages {string.Join(",", DeltaStages)}): {string.Join(" | ", problems)}.");
+        using var noGrad = no_grad();
+        foreach (var (key, target) in own)
+        {
+            var source = state[key];
+            if (source.dtype != target.dtype)
+                throw new ArgumentException($"Δ state key '{key}' has dtype {source.dtype}, expected {target.dtype}.");
+            target.copy_(source);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        module.Dispose();   // Δ-modules and a private base copy; never the shared base
+    }
+}
