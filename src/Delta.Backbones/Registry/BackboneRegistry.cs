@@ -125,6 +125,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         return copy;
     }
 
+    /// <summary>Frees the shared bases. Backbones created by this registry must not be used afterwards.</summary>
     public void Dispose()
     {
         lock (gate)

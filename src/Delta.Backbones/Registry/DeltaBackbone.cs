@@ -101,6 +101,8 @@ public sealed class DeltaBackbone : IDeltaBackbone
         if (baseFrozen && baseModel.training) baseModel.eval();
     }
 
+    /// <summary>The task module's live state tensors (like PyTorch's state_dict: aliases, not copies), keyed
+    /// "delta.&lt;stage&gt;.…" and, for a trainable base copy, "base.…". Never contains the shared base.</summary>
     public IReadOnlyDictionary<string, Tensor> DeltaState() => module.state_dict();
 
     public void LoadDeltaState(IReadOnlyDictionary<string, Tensor> state)
