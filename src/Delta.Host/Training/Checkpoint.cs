@@ -1,0 +1,111 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Host.Training;
+
+/// <summary>Where a run was when its checkpoint was written: resume continues at <see cref="Epoch"/>
+/// after skipping <see cref="StepInEpoch"/> batches of it (the batch stream is deterministic per epoch).</summary>
+public sealed record CheckpointPosition(int Epoch, long StepInEpoch, long Step, double? BestMonitor, int EpochsWithoutImprovement);
+
+/// <summary>
+/// One checkpoint file: position, task tensors (ICheckpointable), optimizer state and the torch RNG state.
+/// Written atomically (temporary file in the same folder, flushed to disk, renamed over the old one), so a
+/// crash at any moment leaves either the previous checkpoint or the new one, never a torn file.
+/// Layout: magic, version, position fields, task state dict, RNG state tensor, optimizer state.
+/// </summary>
+public static class Checkpoint
+{
+    public const string FileName = "checkpoint.dckpt";
+    private const string Magic = "DELTACKPT";
+    private const int Version = 1;
+
+    public static string PathIn(string dir) => System.IO.Path.Combine(dir, FileName);
+
+    public static void Save(string dir, CheckpointPosition position, IReadOnlyDictionary<string, Tensor>? taskState, OptimizerHelper optimizer)
+    {
+        Directory.CreateDirectory(dir);
+        var target = PathIn(dir);
+        var tmp = target + $".tmp-{Environment.ProcessId}";
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(Magic);
+            writer.Write(Version);
+            writer.Write(position.Epoch);
+            writer.Write(position.StepInEpoch);
+            writer.Write(position.Step);
+            writer.Write(position.BestMonitor.HasValue);
+            writer.Write(position.BestMonitor ?? 0);
+            writer.Write(position.EpochsWithoutImprovement);
+            var dict = new Dictionary<string, Tensor>();
+            if (taskState is not null)
+                foreach (var (k, v) in taskState) dict[k] = v;
+            nn.Module.save_state_dict(writer, dict);
+            using var rng = get_rng_state();
+            nn.Module.save_state_dict(writer, new Dictionary<string, Tensor> { ["rng"] = rng });
+            optimizer.save_state_dict(writer);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, target, overwrite: true);
+    }
+
+    public static bool Exists(string dir) => File.Exists(PathIn(dir));
+
+    /// <summary>Restores the RNG and optimizer state and the task tensors; returns the position.</summary>
+    public static CheckpointPosition Load(string dir, Func<IReadOnlyDictionary<string, Tensor>, bool> applyTaskState, OptimizerHelper optimizer)
+    {
+        var path = PathIn(dir);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var reader = new BinaryReader(stream);
+            if (reader.ReadString() != Magic) throw new InvalidDataException("not a Delta checkpoint (bad magic).");
+            var version = reader.ReadInt32();
+            if (version != Version) throw new InvalidDataException($"checkpoint format version {version} is not supported (expected {Version}).");
+            var epoch = reader.ReadInt32();
+            var stepInEpoch = reader.ReadInt64();
+            var step = reader.ReadInt64();
+            var hasBest = reader.ReadBoolean();
+            var best = reader.ReadDouble();
+            var patience = reader.ReadInt32();
+            var task = ReadStateDict(reader);
+            try { applyTaskState(task); }
+            finally { foreach (var t in task.Values) t.Dispose(); }
+            var rng = ReadStateDict(reader);
+            using (var r = rng["rng"]) set_rng_state(r);
+            optimizer.load_state_dict(reader);
+            return new CheckpointPosition(epoch, stepInEpoch, step, hasBest ? best : null, patience);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: cannot resume from this checkpoint: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads one record written by <see cref="nn.Module.save_state_dict"/> (count, then key + tensor).</summary>
+    private static Dictionary<string, Tensor> ReadStateDict(BinaryReader reader)
+    {
+        var count = ReadLeb128(reader);
+        var dict = new Dictionary<string, Tensor>((int)count);
+        for (long i = 0; i < count; i++)
+        {
+            var key = reader.ReadString();
+            dict[key] = Tensor.Load(reader);
+        }
+        return dict;
+    }
+
+    /// <summary>The record count of save_state_dict is an unsigned LEB128 varint (TorchSharp's codec is internal).</summary>
+    private static long ReadLeb128(BinaryReader reader)
+    {
+        long result = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            var b = reader.ReadByte();
+            result |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new InvalidDataException("malformed record count.");
+    }
+}

@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
+using Delta.Host.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Host.Tests.Training;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("delta-trainer-").FullName;
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private sealed class Batch(Tensor x, Tensor y) : IDisposable
+    {
+        public Tensor X { get; } = x;
+        public Tensor Y { get; } = y;
+        public bool Disposed { get; private set; }
+        public void Dispose() { X.Dispose(); Y.Dispose(); Disposed = true; }
+    }
+
+    /// <summary>y = 3·x0 − 2·x1 + 1, 8 batches of 16 per epoch, the same stream for a given epoch.</summary>
+    private static IEnumerable<Batch> Regression(int epoch)
+    {
+        var gen = new Generator((ulong)(1000 + epoch));
+        for (int b = 0; b < 8; b++)
+        {
+            var x = randn(16, 2, generator: gen);
+            var y = (x[.., 0] * 3 - x[.., 1] * 2 + 1).unsqueeze(1);
+            yield return new Batch(x, y);
+        }
+    }
+
+    private sealed class Task : ICheckpointable
+    {
+        public readonly Linear Head;
+        public readonly Linear Frozen;
+        public Task(long seed, long? headSeed = null)
+        {
+            manual_seed(seed);
+            Frozen = nn.Linear(2, 2);
+            if (headSeed is { } h) manual_seed(h);
+            Head = nn.Linear(2, 1);
+            foreach (var p in Frozen.parameters()) p.requires_grad = false;
+        }
+        public IReadOnlyDictionary<string, Tensor> Losses(Batch b) =>
+            new Dictionary<string, Tensor> { ["mse"] = nn.functional.mse_loss(Head.call(Frozen.call(b.X) + b.X), b.Y) };
+        public IReadOnlyDictionary<string, Tensor> CheckpointState() => Head.state_dict();
+        public void LoadCheckpointState(IReadOnlyDictionary<string, Tensor> state) => Head.load_state_dict(state.ToDictionary(), strict: true);
+    }
+
+    private static TrainLoop<Batch> Loop(Task task, TrainingHyperParameters hyper, Func<int, IEnumerable<Batch>>? batches = null, string? checkpoints = null,
+        bool resume = false, IList<ITrainHook>? hooks = null, Func<IReadOnlyDictionary<string, double>>? validate = null, string? monitor = null) => new()
+    {
+        Parameters = task.Head.parameters().ToList(),
+        Losses = task.Losses,
+        Batches = batches ?? Regression,
+        Hyper = hyper,
+        StepsPerEpoch = 8,
+        SetTrainMode = m => task.Head.train(m),
+        CheckpointDir = checkpoints,
+        Resume = resume,
+        State = task,
+        Hooks = hooks ?? [],
+        Validate = validate,
+        Monitor = monitor,
+    };
+
+    private static string Hash(nn.Module m)
+    {
+        using var sha = SHA256.Create();
+        foreach (var (k, t) in m.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var kb = System.Text.Encoding.UTF8.GetBytes(k);
+            sha.TransformBlock(kb, 0, kb.Length, null, 0);
+            var bytes = t.detach().cpu().contiguous().bytes.ToArray();
+            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
+        }
+        sha.TransformFinalBlock([], 0, 0);
+        return Convert.ToHexString(sha.Hash!);
+    }
+
+    private static double Loss(Task task)
+    {
+        using var scope = NewDisposeScope();
+        using var ng = no_grad();
+        return Regression(99).Select(b => { using (b) return task.Losses(b)["mse"].item<float>(); }).Average();
+    }
+
+    [Fact]
+    public void LossFallsAndOnlyTheLoopsParametersChange()
+    {
+        var task = new Task(1);
+        var frozenBefore = Hash(task.Frozen);
+        var before = Loss(task);
+        var outcome = new Trainer().Fit(Loop(task, new TrainingHyperParameters { Epochs = 20, LearningRate = 0.1, WeightDecay = 0.01 }), CancellationToken.None);
+        Assert.Equal(160, outcome.Steps);
+        Assert.Equal(20, outcome.History.Count);
+        Assert.True(Loss(task) < before * 0.05, $"loss {before} -> {Loss(task)}");
+        Assert.Equal(frozenBefore, Hash(task.Frozen));
+        Assert.True(outcome.History[^1].MeanLosses["mse"] < outcome.History[0].MeanLosses["mse"]);
+    }
+
+    [Fact]
+    public void FrozenParametersInTheLoopAreRefused()
+    {
+        var task = new Task(1);
+        var loop = Loop(task, new TrainingHyperParameters()) ;
+        var bad = new TrainLoop<Batch> { Parameters = task.Frozen.parameters().ToList(), Losses = loop.Losses, Batches = loop.Batches, Hyper = loop.Hyper, SetTrainMode = loop.SetTrainMode };
+        Assert.Throws<ArgumentException>(() => new Trainer().Fit(bad, CancellationToken.None));
+    }
+
+    [Fact]
+    public void NonFiniteLossStopsTrainingWithTheStep()
+    {
+        var task = new Task(1);
+        IEnumerable<Batch> Poisoned(int epoch)
+        {
+            int i = 0;
+            foreach (var b in Regression(epoch))
+            {
+                if (++i == 3) b.X[0, 0] = tensor(float.NaN);
+                yield return b;
+            }
+        }
+        var e = Assert.Throws<NonFiniteLossException>(() => new Trainer().Fit(Loop(task, new TrainingHyperParameters(), Poisoned), CancellationToken.None));
+        Assert.Equal(3, e.Step);
+        Assert.True(double.IsNaN(e.Losses["mse"]));
+    }
+
+    [Fact]
+    public void EveryBatchIsDisposed()
+    {
+        var task = new Task(1);
+        var seen = new List<Batch>();
+        IEnumerable<Batch> Tracked(int epoch) { foreach (var b in Regression(epoch)) { seen.Add(b); yield return b; } }
+        new Trainer().Fit(Loop(task, new TrainingHyperParameters { Epochs = 2 }, Tracked), CancellationToken.None);
+        Assert.Equal(16, seen.Count);
+        Assert.All(seen, b => Assert.True(b.Disposed));
+    }
+
+    [Fact]
+    public void EarlyStoppingEndsAfterPatienceEpochsWithoutImprovement()
+    {
+        var task = new Task(1);
+        var scores = new Queue<double>([0.5, 0.7, 0.6, 0.65, 0.69, 0.9]);
+        var outcome = new Trainer().Fit(Loop(task, new TrainingHyperParameters { Epochs = 6, EarlyStoppingPatience = 3 },
+            validate: () => new Dictionary<string, double> { ["acc"] = scores.Dequeue() }, monitor: "acc"), CancellationToken.None);
+        Assert.Equal(5, outcome.History.Count);          // best 0.7 at epoch 2, then 3 epochs without improvement
+        Assert.True(outcome.StoppedEarly);
+        Assert.Contains("early stopping", outcome.StopReason);
+    }
+
+    [Fact]
+    public void MaxStepsEndsMidEpoch()
+    {
+        var task = new Task(1);
+        var outcome = new Trainer().Fit(Loop(task, new TrainingHyperParameters { Epochs = 5, MaxSteps = 11 }), CancellationToken.None);
+        Assert.Equal(11, outcome.Steps);
+        Assert.False(outcome.StoppedEarly);
+    }
+
+    [Theory]
+    [InlineData("constant", 0, 0.1)]
+    [InlineData("constant", 99, 0.1)]
+    [InlineData("cosine", 0, 0.1)]
+    [InlineData("cosine", 50, 0.05)]          // 0.1·½(1+cos(π/2))
+    [InlineData("cosine", 100, 0.0)]
+    [InlineData("poly", 50, 0.0535886731268146)] // 0.1·0.5^0.9
+    [InlineData("step", 66, 0.1)]
+    [InlineData("step", 67, 0.01)]
+    public void ScheduleMatchesHandComputedValues(string schedule, long step, double expected)
+    {
+        var s = new LearningRateSchedule(new TrainingHyperParameters { LearningRate = 0.1, Schedule = schedule }, 100);
+        Assert.Equal(expected, s.At(step), 12);
+    }
+
+    [Fact]
+    public void WarmupRisesLinearlyThenHandsOverToTheSchedule()
+    {
+        var s = new LearningRateSchedule(new TrainingHyperParameters { LearningRate = 0.1, Schedule = "cosine", WarmupSteps = 10 }, 110);
+        Assert.Equal(0.01, s.At(0), 12);
+        Assert.Equal(0.05, s.At(4), 12);
+        Assert.Equal(0.1, s.At(10), 12);
+        Assert.Equal(0.05, s.At(60), 12);
+    }
+
+    private sealed class CancelAt(long step, CancellationTokenSource cts) : ITrainHook
+    {
+        public void OnStep(StepReport report, TrainState state) { if (report.Step == step) cts.Cancel(); }
+    }
+
+    [Fact]
+    public void ResumeAfterCancellationEqualsAnUninterruptedRunExactly()
+    {
+        var hyper = new TrainingHyperParameters { Epochs = 3, LearningRate = 0.05, WeightDecay = 0.01, Schedule = "cosine" };
+        var reference = new Task(7);
+        new Trainer().Fit(Loop(reference, hyper), CancellationToken.None);
+
+        var ckpt = Path.Combine(dir, "ckpt");
+        var first = new Task(7);
+        using (var cts = new CancellationTokenSource())
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                new Trainer().Fit(Loop(first, hyper, checkpoints: ckpt, hooks: [new CancelAt(13, cts)]), cts.Token));
+        Assert.True(File.Exists(Path.Combine(ckpt, Checkpoint.FileName)));
+
+        var resumed = new Task(7, headSeed: 123);         // same frozen part, other head init: the head must come from the checkpoint
+        var outcome = new Trainer().Fit(Loop(resumed, hyper, checkpoints: ckpt, resume: true), CancellationToken.None);
+        Assert.True(outcome.Resumed);
+        Assert.Equal(24, outcome.Steps);
+        Assert.Equal(Hash(reference.Head), Hash(resumed.Head));
+    }
+
+    [Fact]
+    public void ACorruptCheckpointIsReportedWithItsPath()
+    {
+        var ckpt = Path.Combine(dir, "bad");
+        Directory.CreateDirectory(ckpt);
+        File.WriteAllBytes(Path.Combine(ckpt, Checkpoint.FileName), [1, 2, 3]);
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer().Fit(Loop(new Task(1), new TrainingHyperParameters(), checkpoints: ckpt, resume: true), CancellationToken.None));
+        Assert.Contains(Checkpoint.FileName, e.Message);
+    }
+
+    [Fact]
+    public void TwoHundredStepsLeaveNoLiveTensorsBehind()
+    {
+        var task = new Task(1);
+        var hyper = new TrainingHyperParameters { Epochs = 25 };
+        new Trainer().Fit(Loop(task, hyper), CancellationToken.None);     // warm-up: optimizer state exists now
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        var before = Tensor.TotalCount;
+        new Trainer().Fit(Loop(task, hyper), CancellationToken.None);     // 200 steps
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        // A fresh optimizer holds 2 moment tensors per parameter (4 here); allow that, nothing that grows with steps.
+        Assert.InRange(Tensor.TotalCount - before, -50, 10);
+    }
+}
