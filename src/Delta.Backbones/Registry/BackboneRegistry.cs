@@ -35,6 +35,8 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     public static IReadOnlyList<IBaseWeightsSource> DefaultWeightsSources() => new IBaseWeightsSource[]
     {
         new RandomInitWeights(),
+        new Weights.Cntk.ImagenetOnnxWeights(),
+        new Weights.StateDictFileWeights(),
     };
 
     public IReadOnlyList<BackboneInfo> Architectures => BackboneCatalog.All.Select(e => e.Info).ToList();

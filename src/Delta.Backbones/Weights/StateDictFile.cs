@@ -1,0 +1,83 @@
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Weights;
+
+/// <summary>
+/// Reads and writes state dicts in the formats users have: TorchSharp's own (.dat: LEB128 count, then
+/// key + tensor records), safetensors (.safetensors), and PyTorch pickles written by torch.save(state_dict)
+/// (.pth, .pt, .bin; via TorchSharp.PyBridge). Unreadable files fail with the path and the reason.
+/// </summary>
+public static class StateDictFile
+{
+    public static readonly string[] Extensions = [".dat", ".safetensors", ".pth", ".pt", ".bin"];
+
+    public static bool IsSupported(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Weights file not found: {path}", path);
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        try
+        {
+            return ext switch
+            {
+                ".dat" => ReadTorchSharp(path),
+                ".safetensors" => Safetensors.LoadStateDict(path, null),
+                ".pth" or ".pt" or ".bin" => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!),
+                _ => throw new NotSupportedException($"unsupported extension '{ext}' (supported: {string.Join(", ", Extensions)})"),
+            };
+        }
+        catch (Exception e) when (e is not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: cannot read state dict: {e.Message}", e);
+        }
+    }
+
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> state)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        var dict = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
+        var tmp = path + ".tmp";
+        switch (ext)
+        {
+            case ".dat":
+                using (var stream = File.Create(tmp))
+                using (var writer = new BinaryWriter(stream))
+                {
+                    nn.Module.save_state_dict(writer, dict);
+                    writer.Flush();
+                    stream.Flush(flushToDisk: true);
+                }
+                break;
+            case ".safetensors":
+                Safetensors.SaveStateDict(tmp, dict);
+                break;
+            default:
+                throw new NotSupportedException($"{path}: writing '{ext}' is not supported (use .dat or .safetensors).");
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static Dictionary<string, Tensor> ReadTorchSharp(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream);
+        long count = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            if (shift >= 64) throw new InvalidDataException("malformed record count");
+            var b = reader.ReadByte();
+            count |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) break;
+        }
+        var dict = new Dictionary<string, Tensor>();
+        for (long i = 0; i < count; i++)
+        {
+            var key = reader.ReadString();
+            dict[key] = Tensor.Load(reader);
+        }
+        if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} trailing bytes after {count} records");
+        return dict;
+    }
+}

@@ -1,0 +1,97 @@
+using Delta.Abstractions;
+using Delta.Abstractions.Backbones;
+using Delta.Backbones.Registry;
+using Delta.Backbones.Weights.Cntk;
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = TorchSharp.torch.Tensor;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Tests.Weights;
+
+/// <summary>The real ImageNet ResNet-18, imported by Delta's own ONNX reader, against ONNX Runtime on real photos.</summary>
+public sealed class ImagenetOnnxImportTests
+{
+    static ImagenetOnnxImportTests() => torchvision.io.DefaultImager = new torchvision.io.SkiaImager();
+
+    /// <summary>Photos from the asset cache as RGB [1, 3, 224, 224] in [0, 1].</summary>
+    public static IEnumerable<(string Name, Tensor Rgb)> Photos()
+    {
+        var dir = AssetPaths.Require(AssetPaths.Photos);
+        var files = Directory.GetFiles(dir).Where(f => f.EndsWith(".png") || f.EndsWith(".jpg")).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        Assert.True(files.Count >= 6, $"expected at least 6 photos in {dir}");
+        foreach (var f in files)
+        {
+            using var u8 = torchvision.io.read_image(f, torchvision.io.ImageReadMode.RGB);
+            using var f32 = u8.to_type(ScalarType.Float32).div_(255f);
+            var resized = torchvision.transforms.functional.resize(f32.unsqueeze(0), 224, 224);
+            yield return (Path.GetFileName(f), resized);
+        }
+    }
+
+    private static float[] RunOrt(InferenceSession session, string input, Tensor x)
+    {
+        var data = x.contiguous().data<float>().ToArray();
+        var dense = new DenseTensor(data, x.shape.Select(d => (int)d).ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, dense)]);
+        return results.First().AsEnumerable<float>().ToArray();
+    }
+
+    [Fact]
+    public void PooledFeaturesEqualOnnxRuntimeOnRealPhotos()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        using var backbone = registry.Create(new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None });
+        Assert.IsType<CntkResNetPreprocessing>(backbone.Preprocessing);
+        using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx));
+        var inputName = session.InputMetadata.Keys.Single();
+        double worst = 0;
+        int photos = 0;
+        foreach (var (name, rgb) in Photos())
+        {
+            using var scope = NewDisposeScope();
+            var x = backbone.Preprocessing.Apply(rgb);
+            var expected = RunOrt(session, inputName, x);
+            using var ng = no_grad();
+            var ours = backbone.Forward(x).Pooled.contiguous().data<float>().ToArray();
+            Assert.Equal(512, ours.Length);
+            Assert.Equal(expected.Length, ours.Length);
+            var diff = ours.Zip(expected, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(diff < 1e-4, $"{name}: max |ours − ORT| = {diff}");
+            worst = Math.Max(worst, diff);
+            photos++;
+            rgb.Dispose();
+        }
+        Assert.True(photos >= 6);
+        Console.WriteLine($"ImageNet ResNet-18 import: max |Delta − ONNX Runtime| over {photos} photos = {worst:E2}");
+    }
+
+    [Fact]
+    public void PreprocessingEqualsResNetPreprocessOnnx()
+    {
+        var pre = ImagenetOnnxWeights.LoadPreprocessing();
+        using var session = new InferenceSession(AssetPaths.Require(ImagenetOnnxWeights.PreprocessOnnx));
+        var inputName = session.InputMetadata.Keys.Single();
+        var (name, rgb) = Photos().First();
+        using (rgb)
+        {
+            var expected = RunOrt(session, inputName, rgb * 255f);              // the ONNX graph takes RGB 0–255
+            var ours = pre.Apply(rgb).contiguous().data<float>().ToArray();
+            var diff = ours.Zip(expected, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(diff < 1e-3, $"{name}: max diff {diff}");
+        }
+        // Per-channel means of the mean image, as documented (B 103.06, G 115.90, R 123.15).
+        Assert.Equal(103.06, pre.ChannelMeanBgr[0], 1);
+        Assert.Equal(115.90, pre.ChannelMeanBgr[1], 1);
+        Assert.Equal(123.15, pre.ChannelMeanBgr[2], 1);
+    }
+
+    [Fact]
+    public void ImagenetIsOnlyOfferedForTheCntkArchitecture()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var e = Assert.ThrowsAny<ArgumentException>(() => registry.Create(new BackboneRequest { Architecture = "tiny_resnet", Weights = "imagenet" }));
+        Assert.Contains("imagenet", e.Message);
+    }
+}
