@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Patches;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Patches;
+
+/// <summary>
+/// Patches in a folder, one <c>&lt;name&gt;.dpatch</c> each (format: <see cref="PatchFile"/>). Saving writes a
+/// temporary file in the same folder, flushes it to disk and renames it over the target, so a reader sees the
+/// old patch or the new one, never a torn file; an existing patch is only replaced when asked.
+/// </summary>
+public sealed partial class PatchStore : IPatchStore
+{
+    public const string Extension = ".dpatch";
+
+    public PatchStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    private static partial Regex ValidName();
+
+    public static void ValidateName(string name)
+    {
+        if (!ValidName().IsMatch(name) || name.Contains(".."))
+            throw new ArgumentException($"Invalid patch name '{name}': use letters, digits, '.', '_' and '-' (no path separators, no '..'), at most 128 characters.");
+    }
+
+    public PatchSummary Save(string name, PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors, bool overwrite = false)
+    {
+        ValidateName(name);
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, name + Extension);
+        if (File.Exists(path) && !overwrite)
+            throw new PatchException(PatchErrorKind.AlreadyExists, path, "a patch with this name already exists (pass overwrite to replace it).");
+        var bytes = PatchFile.Encode(manifest, tensors);              // all encoding happens before the disk is touched
+        var tmp = Path.Combine(Root, $".{name}{Extension}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+        return new PatchSummary(name, path, bytes.Length, manifest);
+    }
+
+    public Patch Load(string nameOrPath, BaseIdentity? expectedBase = null)
+    {
+        var path = Resolve(nameOrPath);
+        var (manifest, tensors) = PatchFile.Decode(File.ReadAllBytes(path), path, withTensors: true);
+        try { CheckBase(manifest, expectedBase, path); }
+        catch { foreach (var t in tensors!.Values) t.Dispose(); throw; }
+        return new Patch(manifest, tensors!, path);
+    }
+
+    public PatchSummary Inspect(string nameOrPath)
+    {
+        var path = Resolve(nameOrPath);
+        var bytes = File.ReadAllBytes(path);
+        var (manifest, _) = PatchFile.Decode(bytes, path, withTensors: false);
+        return new PatchSummary(Path.GetFileNameWithoutExtension(path), path, bytes.Length, manifest);
+    }
+
+    public IReadOnlyList<PatchSummary> List()
+    {
+        if (!Directory.Exists(Root)) return [];
+        var list = new List<PatchSummary>();
+        foreach (var file in Directory.GetFiles(Root, "*" + Extension).OrderBy(f => f, StringComparer.Ordinal))
+            list.Add(Inspect(file));
+        return list;
+    }
+
+    public bool Delete(string name)
+    {
+        ValidateName(name);
+        var path = Path.Combine(Root, name + Extension);
+        if (!File.Exists(path)) return false;
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>Refuses a patch made for another architecture or other base weights.</summary>
+    public static void CheckBase(PatchManifest manifest, BaseIdentity? expected, string path)
+    {
+        if (expected is null) return;
+        if (!string.Equals(manifest.Architecture, expected.Architecture, StringComparison.OrdinalIgnoreCase))
+            throw new PatchException(PatchErrorKind.WrongArchitecture, path,
+                $"patch is for architecture '{manifest.Architecture}', but the backbone is '{expected.Architecture}'.");
+        if (!string.Equals(manifest.BaseWeightsSha256, expected.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+            throw new PatchException(PatchErrorKind.WrongBaseWeights, path,
+                $"patch was trained on other base weights ('{manifest.BaseWeights}', SHA-256 {manifest.BaseWeightsSha256[..12]}…) than the loaded ones ('{expected.Weights}', {expected.WeightsSha256[..12]}…).");
+    }
+
+    private string Resolve(string nameOrPath)
+    {
+        string path;
+        if (nameOrPath.EndsWith(Extension, StringComparison.Ordinal) || nameOrPath.Contains('/') || nameOrPath.Contains('\\'))
+            path = Path.GetFullPath(nameOrPath);
+        else
+        {
+            ValidateName(nameOrPath);
+            path = Path.Combine(Root, nameOrPath + Extension);
+        }
+        if (!File.Exists(path)) throw new PatchException(PatchErrorKind.NotFound, path, "no such patch.");
+        return path;
+    }
+}
