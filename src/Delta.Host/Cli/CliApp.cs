@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Delta.Abstractions.Patches;
+using Delta.Abstractions.Training;
+using Microsoft.Extensions.Logging;
+
+namespace Delta.Host.Cli;
+
+/// <summary>
+/// The `delta` command line. Built-in verbs are one class each under Cli/ (a static <c>Create(CliApp)</c>
+/// returning a Command); <see cref="BuiltInVerbs"/> lists them, so adding a verb is one file and one line.
+/// Plugin verbs (IPluginCommands) are added after them. Every action returns 0 ok, 1 failure, 2 bad input.
+/// </summary>
+public sealed class CliApp(CliEnvironment env)
+{
+    public CliEnvironment Env { get; } = env;
+
+    public static readonly Option<string?> DeviceOption = new("--device") { Description = "cpu, cuda or cuda:N (overrides the job file)", Recursive = true };
+    public static readonly Option<bool> JsonOption = new("--json") { Description = "machine-readable output on stdout", Recursive = true };
+
+    /// <summary>Names of the built-in verbs (plugins may not reuse them).</summary>
+    public static readonly string[] BuiltInVerbs = ["plugins", "backbones", "train", "eval", "predict", "patches"];
+
+    public RootCommand Build()
+    {
+        var root = new RootCommand("Delta: Δ-patching of frozen pretrained CNNs. Task types are plugins in plugins/.");
+        root.Options.Add(DeviceOption);
+        root.Options.Add(JsonOption);
+        root.Subcommands.Add(PluginsVerb.Create(this));
+        root.Subcommands.Add(BackbonesVerb.Create(this));
+        root.Subcommands.Add(TrainVerb.Create(this));
+        root.Subcommands.Add(EvalVerb.Create(this));
+        root.Subcommands.Add(PredictVerb.Create(this));
+        root.Subcommands.Add(PatchesVerb.Create(this));
+        foreach (var plugin in Env.Catalog.Plugins)
+            foreach (var command in plugin.Commands)
+                root.Subcommands.Add(PluginVerb.Create(this, plugin, command));
+        return root;
+    }
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"delta: {e.Message}");
+            Console.Error.WriteLine("Run 'delta --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return await parse.InvokeAsync(null, cancellationToken);
+    }
+
+    /// <summary>Runs a verb body, turning exceptions into the documented exit codes with a clear message.</summary>
+    public async Task<int> Guard(Func<Task<int>> body)
+    {
+        var log = Env.Loggers.CreateLogger("delta");
+        try { return await body(); }
+        catch (BadInputException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
+        catch (PatchException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
+        catch (FileNotFoundException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
+        catch (InvalidDataException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
+        catch (OperationCanceledException) { Console.Error.WriteLine("delta: cancelled."); return ExitCodes.Failure; }
+        catch (NonFiniteLossException e) { Console.Error.WriteLine($"delta: training failed: {e.Message}"); return ExitCodes.Failure; }
+        catch (Exception e)
+        {
+            log.LogError(e, "Failed");
+            Console.Error.WriteLine($"delta: failed: {e.GetType().Name}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+}

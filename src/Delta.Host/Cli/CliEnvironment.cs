@@ -1,0 +1,36 @@
+using Delta.Abstractions.Plugins;
+using Delta.Backbones.Patches;
+using Delta.Backbones.Registry;
+using Delta.Host.Hosting;
+using Delta.Host.Plugins;
+using Delta.Host.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+
+namespace Delta.Host.Cli;
+
+/// <summary>What every verb works with: folders, the plugin catalog, the one backbone registry of the
+/// process (so every task shares its frozen bases), logging.</summary>
+public sealed class CliEnvironment(DeltaPaths paths, PluginCatalog catalog, ILoggerFactory loggers) : IDisposable
+{
+    private BackboneRegistry? registry;
+
+    public DeltaPaths Paths { get; } = paths;
+    public PluginCatalog Catalog { get; } = catalog;
+    public ILoggerFactory Loggers { get; } = loggers;
+    public BackboneRegistry Registry => registry ??= BackboneRegistry.CreateDefault();
+    public PatchStore Patches => new(Paths.PatchesPath);
+
+    public TaskContext Context(torch.Device device, string category) => new()
+    {
+        Backbones = Registry,
+        Device = device,
+        Logger = Loggers.CreateLogger(category),
+        DataRoot = Paths.DataRoot,
+        OutputRoot = Paths.OutputPath,
+        Patches = Patches,
+        Trainer = new Trainer(Loggers.CreateLogger<Trainer>()),
+    };
+
+    public void Dispose() => registry?.Dispose();
+}

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Delta.Abstractions.Plugins;
+using Delta.Host.Jobs;
+using Delta.Host.Plugins;
+
+namespace Delta.Host.Cli;
+
+/// <summary>A plugin's options for eval/predict: from an --options JSON file (validated like a job's "options"), else defaults.</summary>
+public static class PluginOptions
+{
+    public static ITaskOptions Load(LoadedPlugin plugin, string? file)
+    {
+        ITaskOptions options;
+        if (file is null) options = (ITaskOptions)Activator.CreateInstance(plugin.Plugin.OptionsType)!;
+        else
+        {
+            if (!File.Exists(file)) throw new BadInputException($"Options file not found: {file}");
+            try { options = (ITaskOptions)JsonNode.Parse(File.ReadAllText(file))!.Deserialize(plugin.Plugin.OptionsType, JobFile.JsonOptions)!; }
+            catch (JsonException e) { throw new BadInputException($"{file}: {e.Message}"); }
+        }
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0) throw new BadInputException(problems.Select(p => $"{file ?? "options"}: {p}"));
+        return options;
+    }
+}

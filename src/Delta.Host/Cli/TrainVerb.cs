@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Delta.Abstractions.Plugins;
+using Delta.Host.Jobs;
+using TorchSharp;
+
+namespace Delta.Host.Cli;
+
+/// <summary>`delta train job.json [--resume]`: validate the job, train through its plugin, save the patch.</summary>
+public static class TrainVerb
+{
+    public static Command Create(CliApp app)
+    {
+        var job = new Argument<string>("job") { Description = "job file (JSON): name, plugin, backbone, weights, delta, dataset, hyper, device, seed, options" };
+        var resume = new Option<bool>("--resume") { Description = "continue from the run's last checkpoint (runs/<name>/checkpoints)" };
+        var cmd = new Command("train", "Train a patch from a job file") { job, resume };
+        cmd.SetAction((parse, ct) => app.Guard(async () =>
+        {
+            var env = app.Env;
+            var validated = JobFile.Load(Path.GetFullPath(parse.GetValue(job)!), env.Catalog, env.Registry, env.Paths.DataRoot, parse.GetValue(CliApp.DeviceOption));
+            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct);
+            if (parse.GetValue(CliApp.JsonOption))
+                Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });
+            else
+            {
+                Output.WriteMetrics(result.Metrics);
+                Console.Out.WriteLine($"patch: {result.Patch.Path} ({result.Patch.SizeBytes / 1e6:F2} MB)");
+                foreach (var a in result.Artifacts) Console.Out.WriteLine($"wrote: {a}");
+            }
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Runs a validated job (also used by the background service).</summary>
+    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
+        Directory.CreateDirectory(outputDir);
+        torch.manual_seed(job.Spec.Seed);
+        var request = new TrainRequest
+        {
+            Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
+            CheckpointDir = Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
+        };
+        return job.Plugin.Plugin.TrainAsync(env.Context(job.Device, "plugin." + job.Plugin.Info.Id), request, ct);
+    }
+}

@@ -1,0 +1,26 @@
+using TorchSharp;
+
+namespace Delta.Host.Jobs;
+
+/// <summary>"cpu", "cuda", "cuda:N" → a torch device, refusing CUDA where this build or machine has none
+/// (reading torch.CUDA on a CPU-only build throws, so availability is checked first).</summary>
+public static class DeviceParser
+{
+    public static torch.Device Parse(string text, string key = "device")
+    {
+        var t = text.Trim().ToLowerInvariant();
+        if (t == "cpu") return torch.CPU;
+        if (t == "cuda" || t.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            var index = 0;
+            if (t.Length > 4 && !int.TryParse(t[5..], out index) || index < 0)
+                throw new BadInputException($"{key}: '{text}' is not a device (use cpu, cuda or cuda:N).");
+            if (!torch.cuda.is_available())
+                throw new BadInputException($"{key}: '{text}' asked for CUDA, but no CUDA device is available to this build (see README, CUDA).");
+            if (index >= torch.cuda.device_count())
+                throw new BadInputException($"{key}: '{text}': only {torch.cuda.device_count()} CUDA device(s).");
+            return new torch.Device(DeviceType.CUDA, index);
+        }
+        throw new BadInputException($"{key}: '{text}' is not a device (use cpu, cuda or cuda:N).");
+    }
+}
