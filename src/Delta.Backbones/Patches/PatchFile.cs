@@ -22,6 +22,8 @@ public static class PatchFile
 {
     private static readonly byte[] Magic = "DPATCH\n"u8.ToArray();
     private const int HashLength = 32;
+    /// <summary>Bytes of a patch file besides the manifest and the tensor section: magic, version, two lengths, SHA-256.</summary>
+    public const int FixedOverheadBytes = 7 + 4 + 8 + 8 + HashLength;
 
     public static byte[] Encode(PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors)
     {
