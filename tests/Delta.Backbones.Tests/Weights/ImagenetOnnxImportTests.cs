@@ -2,6 +2,7 @@ using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Backbones.Registry;
 using Delta.Backbones.Weights.Cntk;
+using Delta.Backbones.Weights.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Tensor = TorchSharp.torch.Tensor;
@@ -85,6 +86,41 @@ public sealed class ImagenetOnnxImportTests
         Assert.Equal(103.06, pre.ChannelMeanBgr[0], 1);
         Assert.Equal(115.90, pre.ChannelMeanBgr[1], 1);
         Assert.Equal(123.15, pre.ChannelMeanBgr[2], 1);
+    }
+
+    [Fact]
+    public void PreprocessingAtOtherSizesSubtractsTheChannelMeansInBgrOrder()
+    {
+        var pre = ImagenetOnnxWeights.LoadPreprocessing();
+        using var scope = NewDisposeScope();
+        var rgb = zeros(1, 3, 4, 6);
+        rgb[0, 0] = full(4, 6, 1f);                                                      // pure red, 0 green, 0 blue
+        rgb[0, 1] = full(4, 6, 0.5f);
+        var y = pre.Apply(rgb);
+        Assert.Equal(new long[] { 1, 3, 4, 6 }, y.shape);
+        var m = pre.ChannelMeanBgr;
+        Assert.True(y[0, 0].allclose(full(4, 6, 0f - m[0]), atol: 1e-4), "B plane = 0 − mean_B");
+        Assert.True(y[0, 1].allclose(full(4, 6, 127.5f - m[1]), atol: 1e-4), "G plane = 127.5 − mean_G");
+        Assert.True(y[0, 2].allclose(full(4, 6, 255f - m[2]), atol: 1e-4), "R plane = 255 − mean_R");
+        Assert.True(pre.Apply(rgb[0]).Equals(y[0]), "an unbatched [3, H, W] input gives the same values");
+        Assert.Throws<ArgumentException>(() => pre.Apply(zeros(1, 1, 4, 4)));
+    }
+
+    [Fact]
+    public void TheMappingMatchesTheGraphsWiringAndASwapThatShapesCannotSeeIsCaught()
+    {
+        var model = OnnxModel.Load(AssetPaths.Require(AssetPaths.ResNet18Onnx));
+        Assert.Equal(110, model.Initializers.Count);
+        Assert.Empty(CntkGraphCheck.Problems(model, CntkResNet18Mapping.TorchToOnnx));
+        // conv1 and conv2 of layer4.1 have the same shape, so only the graph can tell them apart.
+        var map = CntkResNet18Mapping.TorchToOnnx.ToDictionary(kv => kv.Key, kv => kv.Value);
+        (map["layer4.1.conv1.weight"], map["layer4.1.conv2.weight"]) = (map["layer4.1.conv2.weight"], map["layer4.1.conv1.weight"]);
+        Assert.Equal(model.Initializers[map["layer4.1.conv1.weight"]].Dims, model.Initializers[map["layer4.1.conv2.weight"]].Dims);
+        var problems = CntkGraphCheck.Problems(model, map);
+        Assert.Contains(problems, p => p.Contains("layer4.1.bn1") && p.Contains("does not read the output of layer4.1.conv1"));
+        Assert.Contains(problems, p => p.Contains("layer4.1.bn2") && p.Contains("does not read the output of layer4.1.conv2"));
+        map.Remove("bn1.running_var");
+        Assert.Contains(CntkGraphCheck.Problems(model, map), p => p.Contains("bn1.running_var is not mapped"));
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed class StateDictFileTests : IDisposable
     [Theory]
     [InlineData(".dat")]
     [InlineData(".safetensors")]
+    [InlineData(".pth")]
+    [InlineData(".bin")]
     public void AFileWrittenFromOneBaseLoadsIntoTheRegistryAsThatBase(string ext)
     {
         using var registry = BackboneRegistry.CreateDefault();
@@ -53,6 +55,21 @@ public sealed class StateDictFileTests : IDisposable
         Assert.Contains("missing keys (1): layer1.0.conv1.weight", msg);
         Assert.Contains("unexpected keys (1): layer9.extra", msg);
         Assert.Contains("bn1.weight: expected [8], found [5]", msg);
+    }
+
+    [Fact]
+    public void ATorchvisionClassifierIsUnexpectedUnlessExplicitlyIgnored()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var model = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet" }).Model;
+        using var scope = NewDisposeScope();
+        var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        state["fc.weight"] = zeros(10, 64);
+        state["fc.bias"] = zeros(10);
+        var fresh = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet", Weights = "random" }).Model;
+        var e = Assert.Throws<InvalidDataException>(() => StateDictMatcher.LoadStrict(fresh, state, "in-memory"));
+        Assert.Contains("unexpected keys (2): fc.bias, fc.weight", e.Message);
+        StateDictMatcher.LoadStrict(fresh, state, "in-memory", StateDictMatcher.ClassifierPrefixes);
     }
 
     [Fact]
