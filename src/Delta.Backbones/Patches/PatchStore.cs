@@ -104,13 +104,15 @@ public sealed partial class PatchStore : IPatchStore
 
     private string Resolve(string nameOrPath)
     {
+        // "name" and "name.dpatch" are looked up in the store; anything with a directory part is a path.
         string path;
-        if (nameOrPath.EndsWith(Extension, StringComparison.Ordinal) || nameOrPath.Contains('/') || nameOrPath.Contains('\\'))
+        if (nameOrPath.Contains('/') || nameOrPath.Contains('\\'))
             path = Path.GetFullPath(nameOrPath);
         else
         {
-            ValidateName(nameOrPath);
-            path = Path.Combine(Root, nameOrPath + Extension);
+            var name = nameOrPath.EndsWith(Extension, StringComparison.Ordinal) ? nameOrPath[..^Extension.Length] : nameOrPath;
+            ValidateName(name);
+            path = Path.Combine(Root, name + Extension);
         }
         if (!File.Exists(path)) throw new PatchException(PatchErrorKind.NotFound, path, "no such patch.");
         return path;
