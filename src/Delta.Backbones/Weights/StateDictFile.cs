@@ -24,7 +24,7 @@ public static class StateDictFile
             {
                 ".dat" => ReadTorchSharp(path),
                 ".safetensors" => Safetensors.LoadStateDict(path, null),
-                ".pth" or ".pt" or ".bin" => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!),
+                ".pth" or ".pt" or ".bin" => ReadPickle(path),
                 _ => throw new NotSupportedException($"unsupported extension '{ext}' (supported: {string.Join(", ", Extensions)})"),
             };
         }
@@ -72,6 +72,24 @@ public static class StateDictFile
         {
             if (File.Exists(tmp)) File.Delete(tmp);
         }
+    }
+
+    /// <summary>A pickled dict of tensors (torch.save(model.state_dict())); a full training checkpoint or a pickled
+    /// module is refused with the offending key, rather than half-read.</summary>
+    private static Dictionary<string, Tensor> ReadPickle(string path)
+    {
+        var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in PyTorchUnpickler.UnpickleStateDict(path))
+        {
+            if (e.Key is not string key || e.Value is not Tensor t)
+            {
+                foreach (var loaded in dict.Values) loaded.Dispose();
+                throw new InvalidDataException($"entry '{e.Key}' is a {e.Value?.GetType().Name ?? "null"}, not a tensor: " +
+                    "expected a plain state dict (save model.state_dict(), not a checkpoint or the module)");
+            }
+            dict[key] = t;
+        }
+        return dict;
     }
 
     private static Dictionary<string, Tensor> ReadTorchSharp(string path)

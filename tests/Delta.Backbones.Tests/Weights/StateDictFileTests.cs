@@ -72,6 +72,34 @@ public sealed class StateDictFileTests : IDisposable
         StateDictMatcher.LoadStrict(fresh, state, "in-memory", StateDictMatcher.ClassifierPrefixes);
     }
 
+    /// <summary>torchvision's original model-zoo files predate num_batches_tracked; PyTorch fills it in, so do we.</summary>
+    [Fact]
+    public void AStateDictWithoutBatchNormCountersLoadsWithCountersAtZero()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var model = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet" }).Model;
+        var state = model.state_dict().Where(kv => !kv.Key.EndsWith("num_batches_tracked")).ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        Assert.Equal(20, model.state_dict().Count(kv => kv.Key.EndsWith("num_batches_tracked")));
+        var path = Path.Combine(dir, "old.pth");
+        StateDictFile.Write(path, state);
+        var loaded = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet", Weights = path }).Model.state_dict();
+        Assert.Equal(0L, loaded["layer1.0.bn1.num_batches_tracked"].item<long>());
+        foreach (var (k, v) in state) Assert.True(v.Equals(loaded[k]), k);
+    }
+
+    [Fact]
+    public void APickleThatIsNotAPlainStateDictIsRefusedNamingTheEntry()
+    {
+        var path = Path.Combine(dir, "checkpoint.pt");
+        // torch.save's layout: a zip whose data.pkl is the pickled object; here a dict holding a number, like a training checkpoint.
+        using (var zip = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create))
+        using (var entry = zip.CreateEntry("checkpoint/data.pkl").Open())
+            entry.Write(new Razorvine.Pickle.Pickler().dumps(new System.Collections.Hashtable { ["epoch"] = 3 }));
+        var e = Assert.Throws<InvalidDataException>(() => StateDictFile.Read(path));
+        Assert.Contains("checkpoint.pt", e.Message);
+        Assert.Contains("'epoch'", e.Message);
+    }
+
     [Fact]
     public void AGarbageFileIsReportedWithItsPath()
     {
