@@ -46,7 +46,11 @@ public sealed partial class PatchStore : IPatchStore
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(tmp, path, overwrite: true);
+            // Without overwrite the rename itself refuses an existing target, so a patch that appeared since the
+            // check above (another process) is not replaced either.
+            try { File.Move(tmp, path, overwrite); }
+            catch (IOException) when (!overwrite && File.Exists(path))
+            { throw new PatchException(PatchErrorKind.AlreadyExists, path, "a patch with this name already exists (pass overwrite to replace it)."); }
         }
         finally
         {
