@@ -38,6 +38,11 @@ public sealed class PatchStoreTests : IDisposable
         var tensors = Tensors();
         var saved = store.Save("mnist", Manifest(), tensors);
         Assert.Equal(new FileInfo(saved.Path).Length, saved.SizeBytes);
+        var text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(saved.Path));
+        Assert.StartsWith("DPATCH\n", text);
+        Assert.Contains("\"variant\": \"all-learnable\"", text);                          // the registry name, not an enum number
+        Assert.Contains("\"baseWeightsSha256\": ", text);                                   // camelCase
+        Assert.DoesNotContain("baseIdentity", text);                                          // derived, not stored twice
         using var patch = store.Load("mnist");
         Assert.Equal(tensors.Keys.Order(), patch.Tensors.Keys.Order());
         foreach (var (k, t) in tensors) Assert.True(t.Equals(patch.Tensors[k]), k);
