@@ -17,13 +17,13 @@ public static class UspsReader
     public static TensorImageDataset Read(string path, string? name = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"USPS file not found: {path}", path);
-        using var reader = new StreamReader(OpenMaybeCompressed(path));
         var pixels = new List<float>();
         var labels = new List<int>();
         var row = new float[Side * Side];
         int lineNo = 0;
         try
         {
+            using var reader = new StreamReader(OpenMaybeCompressed(path));
             for (string? line; (line = reader.ReadLine()) is not null;)
             {
                 lineNo++;
@@ -50,7 +50,7 @@ public static class UspsReader
                 labels.Add((int)label - 1);
             }
         }
-        catch (Exception e) when (e is IOException or ICSharpCode.SharpZipLib.SharpZipBaseException)
+        catch (Exception e) when (e is IOException or ICSharpCode.SharpZipLib.SharpZipBaseException || (e is InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal)))
         { throw new InvalidDataException($"{path}: corrupt or truncated compressed stream ({e.Message}).", e); }
         if (labels.Count == 0) throw new InvalidDataException($"{path}: no digits (empty file).");
         var images = tensor(pixels.ToArray(), dtype: ScalarType.Float32).reshape(labels.Count, 1, Side, Side);
@@ -61,11 +61,15 @@ public static class UspsReader
     internal static Stream OpenMaybeCompressed(string path)
     {
         var file = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[3];
-        var n = file.Read(magic);
-        file.Position = 0;
-        if (n == 3 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') return new BZip2InputStream(file);
-        if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return new GZipStream(file, CompressionMode.Decompress);
-        return file;
+        try
+        {
+            Span<byte> magic = stackalloc byte[3];
+            var n = file.Read(magic);
+            file.Position = 0;
+            if (n == 3 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') return new BZip2InputStream(file);
+            if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return new GZipStream(file, CompressionMode.Decompress);
+            return file;
+        }
+        catch { file.Dispose(); throw; }
     }
 }

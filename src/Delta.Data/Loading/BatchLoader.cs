@@ -108,6 +108,11 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested) { }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Surface the first decode error itself (it names the file), not Parallel.For's wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         finally { queue.CompleteAdding(); }
     }
 
