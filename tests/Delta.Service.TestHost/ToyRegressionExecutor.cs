@@ -98,7 +98,9 @@ public sealed class ToyRegressionExecutor : IJobExecutor
     private static void Save(string path, nn.Module model, int step)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var tmp = path + ".tmp";
+        // A unique temp name: a host that has just lost its lease may still write for up to one heartbeat
+        // while the new owner writes too; the two must not share (and steal) one temp file.
+        var tmp = $"{path}.{Guid.NewGuid():N}.tmp";
         using (var w = new BinaryWriter(File.Create(tmp)))
         {
             w.Write(Magic);

@@ -43,4 +43,6 @@ public static class ApiCalls
         }
         return job;
     }
+
+    public static Task<string> Logs(HttpClient http, string id) => http.GetStringAsync($"/api/jobs/{id}/logs");
 }

@@ -4,7 +4,11 @@ using System.Net.Sockets;
 
 namespace Delta.Service.Tests.Support;
 
-/// <summary>A real service process (Delta.Service.TestHost) that a test can kill -9 (SIGKILL, no shutdown code runs).</summary>
+/// <summary>
+/// A real service process (Delta.Service.TestHost) that a test can kill -9 (SIGKILL, no shutdown code runs).
+/// Lease 6 s with heartbeats every 0.5 s: on 2 shared cores a process starting next door can starve a host
+/// for seconds, and a lease that expires under a live host hands its job to another (that is the design).
+/// </summary>
 public sealed class ServiceProcess : IDisposable
 {
     private readonly Process process;
@@ -24,7 +28,7 @@ public sealed class ServiceProcess : IDisposable
         var dll = Path.Combine(AppContext.BaseDirectory, "Delta.Service.TestHost.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { dll, $"--Service:StateDir={stateDir}", $"--Service:Urls={url}", $"--Service:HostId={hostId}",
-                     "--Service:LeaseSeconds=3", "--Service:HeartbeatSeconds=0.5", "--Service:PollSeconds=0.2" }.Concat(extra))
+                     "--Service:LeaseSeconds=6", "--Service:HeartbeatSeconds=0.5", "--Service:PollSeconds=0.2" }.Concat(extra))
             psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
