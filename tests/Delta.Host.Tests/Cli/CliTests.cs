@@ -34,6 +34,17 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Command_line_configuration_overrides_the_environment()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(temp, "empty-plugins")).FullName;
+        var fromEnv = HostProcess.Run(temp, empty, "plugins", "--json");
+        Assert.DoesNotContain("\"echo\"", fromEnv.Stdout);
+        var fromArgs = HostProcess.Run(temp, empty, "plugins", "--json", $"--Delta:PluginsPath={plugins}");
+        Assert.Equal(0, fromArgs.ExitCode);
+        Assert.Contains("\"echo\"", fromArgs.Stdout);
+    }
+
+    [Fact]
     public void Plugin_verb_named_demo_dispatches_with_its_arguments_and_exit_code()
     {
         var ok = Host("demo", "a", "b", "--device", "cpu");

@@ -50,6 +50,15 @@ public sealed class SamplePluginEndToEndTests : IDisposable
         Assert.Equal(4, metrics.GetProperty("steps").GetDouble());   // 6 training images, 4 per batch (16 rotations) → 2 steps × 2 epochs
         Assert.True(double.IsFinite(metrics.GetProperty("loss.rotation").GetDouble()));
 
+        var eval = HostProcess.Run(temp, plugins, "eval", "rot", "--dataset", "pictures", "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        using (var scores = JsonDocument.Parse(eval.Stdout))
+        {
+            var accuracy = scores.RootElement.GetProperty("metrics").GetProperty("accuracy").GetDouble();
+            Assert.InRange(accuracy, 0, 1);
+            Assert.Equal(8, scores.RootElement.GetProperty("metrics").GetProperty("images").GetDouble());
+        }
+
         var show = HostProcess.Run(temp, plugins, "patches", "show", "rot", "--json");
         Assert.Equal(0, show.ExitCode);
         Assert.Contains("rotation", show.Stdout);
