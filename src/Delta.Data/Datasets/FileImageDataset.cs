@@ -1,5 +1,4 @@
 using Delta.Data.Images;
-using OpenCvSharp;
 using static TorchSharp.torch;
 
 namespace Delta.Data.Datasets;
@@ -24,8 +23,8 @@ public sealed class FileImageDataset : IImageDataset
             var ok = new List<(string, int)>();
             foreach (var it in items)
             {
-                using var probe = Cv2.ImRead(it.Item1, ImreadModes.Unchanged);
-                if (probe.Empty()) Skipped.Add(it.Item1); else ok.Add(it);
+                try { using var probe = ImageCodec.ReadRgb(it.Item1); ok.Add(it); }
+                catch (ImageDecodeException) { Skipped.Add(it.Item1); }
             }
             items = ok;
         }

@@ -27,6 +27,8 @@ public sealed class CliApp(CliEnvironment env)
         ("eval", EvalVerb.Create),
         ("predict", PredictVerb.Create),
         ("patches", PatchesVerb.Create),
+        ("serve", Service.ServeVerb.Create),
+        ("jobs", Service.JobsVerb.Create),
     ];
 
     /// <summary>Names of the built-in verbs (plugins may not reuse them).</summary>
