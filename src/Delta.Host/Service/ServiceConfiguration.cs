@@ -1,0 +1,41 @@
+using Delta.Abstractions;
+using Delta.Host.Cli;
+using Delta.Service;
+using Microsoft.Extensions.Configuration;
+
+namespace Delta.Host.Service;
+
+/// <summary>
+/// Section "Service" of the host's configuration, layered as Program.cs layers it: appsettings.json,
+/// DELTA_ environment variables (DELTA_Service__Token=...), then --Service:Key=value arguments.
+/// Keep the token out of the command line (other users can read it with ps): use the environment or the file.
+/// </summary>
+public static class ServiceConfiguration
+{
+    public static IConfiguration Load() => new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+        .AddEnvironmentVariables("DELTA_")
+        .AddCommandLine(Environment.GetCommandLineArgs().Skip(1).Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains(':') && a.Contains('=')).ToArray())
+        .Build();
+
+    public static ServiceOptions Options(CliEnvironment env, IConfiguration configuration)
+    {
+        var o = new ServiceOptions();
+        configuration.GetSection("Service").Bind(o);
+        var baseDir = AssetPaths.RepoRoot ?? Directory.GetCurrentDirectory();
+        o.StateDir = Path.GetFullPath(Path.Combine(baseDir, o.StateDir));
+        // Downloads: the run outputs and patches the plugins write, and the service's own job folders.
+        o.ArtifactRoots = [.. o.ArtifactRoots, env.Paths.OutputPath, env.Paths.PatchesPath];
+        return o;
+    }
+
+    /// <summary>Base URL the `jobs` verbs call: Service:Url, else the first of Service:Urls with wildcards made loopback.</summary>
+    public static (Uri BaseUrl, string? Token) Client(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Service");
+        var url = section["Url"] is { Length: > 0 } u ? u
+            : (section["Urls"] is { Length: > 0 } us ? us : new ServiceOptions().Urls).Split(';')[0]
+                .Replace("://0.0.0.0", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1").Replace("://[::]", "://[::1]");
+        return (new Uri(url.TrimEnd('/') + "/"), section["Token"] is { Length: > 0 } t ? t : null);
+    }
+}

@@ -1,0 +1,119 @@
+using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Plugins;
+using Delta.Data.Images;
+using Delta.Data.Loading;
+using Delta.Data.Rendering;
+using Delta.Plugins.Classification.Commands;
+using Delta.Plugins.Classification.Data;
+using Delta.Plugins.Classification.Metrics;
+using Delta.Plugins.Classification.Models;
+using Delta.Plugins.Classification.Training;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Delta.Plugins.Classification;
+
+/// <summary>
+/// Image classification by Δ-patching (paper §2–3): a patch = Δ-modules + a linear head on the shared frozen base.
+/// Δ stages 0 in the job = FC-only (head on frozen features). Verbs: demo (the real-data demo), compare.
+/// </summary>
+public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IPluginCommands
+{
+    public override TaskPluginInfo Info { get; } = new(ClassifierPatch.PluginId,
+        "Image classification by Δ-patching a frozen backbone (single, joint and sequential patching; FC-only and PAINT baselines)",
+        TaskKind.Classification, [], [0, 1, 2, 3, 4]);
+
+    public IReadOnlyList<PluginCommand> Commands { get; } = [DemoCommand.Command, CompareCommand.Command];
+
+    protected override Task<TrainResult> TrainAsync(TaskContext context, TrainRequest request, ClassificationOptions o, CancellationToken ct) => Task.Run(() =>
+    {
+        var job = request.Job;
+        var data = DatasetResolver.Load(request.DatasetPath, o, (int)job.Seed);
+        context.Logger.LogInformation("{Task}: {Train} train, {Val} val, {Test} test images, {Classes} classes", data.Name, data.TrainIndices.Count, data.ValIndices.Count, data.TestIndices.Count, data.ClassNames.Count);
+        var backbone = context.Backbones.Create(new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed });
+        using var model = new ClassifierModel(backbone, data.ClassNames.Count);
+        var loaders = DataLoaders.For(data, backbone, o.ImageSize, job.Hyper.BatchSize, (int)job.Seed, o.HorizontalFlip);
+        var outcome = PatchTraining.Fit(context.Trainer, model, loaders, job.Hyper, ct, request.Progress, request.CheckpointDir, request.Resume);
+        model.SetTrainMode(false);
+        var test = Evaluation.Run(loaders.Test.Epoch(0), model.Logits);
+        var metrics = new Dictionary<string, double>
+        {
+            ["top1"] = test.Top1, ["trainable_parameters"] = model.TrainableParameterCount,
+            ["frozen_parameters"] = backbone.FrozenParameterCount, ["steps"] = outcome.Steps,
+        };
+        if (outcome.History.Count > 0 && outcome.History[^1].Validation.TryGetValue("top1", out var val)) metrics["val_top1"] = val;
+        var artifacts = WritePictures(request.OutputDir, data, test, outcome.History.Select(h => h.MeanLosses.GetValueOrDefault("ce")).ToList());
+        var patch = ClassifierPatch.Save(context.Patches, job.Name, model, data.Name, data.ClassNames, metrics, o.ImageSize);
+        metrics["patch_bytes"] = patch.SizeBytes;
+        return new TrainResult(patch, metrics, artifacts);
+    }, ct);
+
+    protected override Task<EvaluateResult> EvaluateAsync(TaskContext context, EvaluateRequest request, ClassificationOptions o, CancellationToken ct) => Task.Run(() =>
+    {
+        var (model, manifest) = ClassifierPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
+        using (model)
+        {
+            var size = ClassifierPatch.ImageSize(manifest);
+            var data = DatasetResolver.Load(request.DatasetPath, new ClassificationOptions
+            {
+                ImageSize = size, Format = o.Format, MaxTestPerClass = o.MaxTestPerClass, TestFraction = o.TestFraction, ValidationFraction = o.ValidationFraction,
+                SkipUnreadable = o.SkipUnreadable, TaskName = o.TaskName,
+            }, seed: 0);
+            if (!data.ClassNames.SequenceEqual(manifest.ClassNames))
+                throw new InvalidDataException($"{request.DatasetPath}: classes [{string.Join(", ", data.ClassNames)}] differ from the patch's [{string.Join(", ", manifest.ClassNames)}].");
+            var (ds, ids) = request.Split switch
+            {
+                "test" => (data.Test, data.TestIndices),
+                "val" => (data.Train, data.ValIndices),
+                "train" => (data.Train, data.TrainIndices),
+                var s => throw new ArgumentException($"Unknown split '{s}'. Valid: test, val, train."),
+            };
+            var loader = new BatchLoader(ds, ids, 256, size, model.Backbone.Preprocessing, context.Device);
+            var eval = Evaluation.Run(loader.Epoch(0), model.Logits);
+            var artifacts = WritePictures(request.OutputDir, data, eval, null);
+            return new EvaluateResult(new Dictionary<string, double> { ["top1"] = eval.Top1, ["images"] = eval.Truth.Length }, artifacts);
+        }
+    }, ct);
+
+    protected override Task<PredictResult> PredictAsync(TaskContext context, PredictRequest request, ClassificationOptions o, CancellationToken ct) => Task.Run(() =>
+    {
+        var (model, manifest) = ClassifierPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
+        using (model)
+        {
+            var size = ClassifierPatch.ImageSize(manifest);
+            var items = new List<Prediction>();
+            foreach (var file in request.Inputs)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var rgb = ImageCodec.ReadRgb(file);
+                var x = nn.functional.interpolate(rgb.unsqueeze(0), [size, size], mode: InterpolationMode.Bilinear, align_corners: false).clamp_(0, 1).to(context.Device);
+                var probs = nn.functional.softmax(model.Logits(model.Backbone.Preprocessing.Apply(x)), 1)[0].cpu();
+                var k = Math.Min(request.TopK, manifest.ClassNames.Count);
+                var (values, indexes) = probs.topk(k);
+                var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)indexes[i].item<long>()], values[i].item<float>())).ToList();
+                var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + ".top5.png");
+                Charts.LabelledImage(rendered, rgb, top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}").ToList());
+                items.Add(new ClassificationPrediction(file, rendered, top));
+            }
+            return new PredictResult(items);
+        }
+    }, ct);
+
+    private static List<string> WritePictures(string dir, TaskData data, Evaluation eval, IReadOnlyList<double>? losses)
+    {
+        Directory.CreateDirectory(dir);
+        var files = new List<string>();
+        var confusion = Path.Combine(dir, "confusion.png");
+        Charts.ConfusionMatrix(confusion, $"{data.Name}: confusion (top-1 {eval.Top1:P1})", ClassificationMetrics.ConfusionMatrix(eval.Predicted, eval.Truth, data.ClassNames.Count), data.ClassNames);
+        files.Add(confusion);
+        if (losses is { Count: > 0 })
+        {
+            var curve = Path.Combine(dir, "training-loss.png");
+            Charts.Lines(curve, $"{data.Name}: training loss", "cross entropy", [("train", losses)]);
+            files.Add(curve);
+        }
+        return files;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
+using Delta.Backbones.Weights;
+using Delta.Plugins.Classification.Baselines;
+using Delta.Plugins.Classification.Data;
+using Delta.Plugins.Classification.Metrics;
+using Delta.Plugins.Classification.Models;
+using Delta.Plugins.Classification.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Delta.Plugins.Classification.Experiments;
+
+/// <summary>
+/// Runs patching methods for a new task T_P against one base model M_S under one budget (paper §3, Tables 1–2):
+/// FC-only, Δ-Networks(n) (any variant), and PAINT. Each Δ/FC-only result is saved as a patch; every method's
+/// report says whether the base task's logits stayed bit-identical.
+/// </summary>
+public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel, ExperimentSettings s, string outputDir)
+{
+    public sealed record PaintPoint(double Alpha, double BaseTop1, double PatchedTop1, double HarmonicMean);
+
+    public MethodResult FcOnly(TaskData target, string patchName)
+    {
+        var watch = Stopwatch.StartNew();
+        var backbone = context.Backbones.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = context.Device });
+        using var model = new ClassifierModel(backbone, target.ClassNames.Count);
+        var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
+        List<double> losses;
+        using (var train = FeatureProbe.Extract(backbone, loaders.Train))
+            losses = FeatureProbe.Train(model.Head, train, s.Epochs, s.BatchSize, s.HeadLearningRate, s.WeightDecay, s.Seed);
+        model.SetTrainMode(false);
+        var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
+        var (baseAfter, identical) = baseModel.Recheck();
+        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
+            new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
+        return new MethodResult("FC-only", s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
+            model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, losses);
+    }
+
+    /// <summary>Trains Δ-modules + head; the model is returned (caller disposes) for sequential checks and gate maps.</summary>
+    public (MethodResult Result, ClassifierModel Model, DataLoaders Loaders) Delta(TaskData target, DeltaConfig delta, string patchName, string? label = null)
+    {
+        var watch = Stopwatch.StartNew();
+        var backbone = context.Backbones.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = delta, Device = context.Device, Seed = s.Seed });
+        var model = new ClassifierModel(backbone, target.ClassNames.Count);
+        var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
+        manual_seed(s.Seed);
+        var outcome = PatchTraining.Fit(context.Trainer, model, loaders with { Val = null }, s.Hyper(s.DeltaLearningRate), CancellationToken.None);
+        model.SetTrainMode(false);
+        var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
+        var (baseAfter, identical) = baseModel.Recheck();
+        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
+            new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
+        var name = label ?? (delta.Variant == DeltaVariant.Delta ? $"Δ-Networks({delta.Stages})" : $"{DeltaConfig.VariantName(delta.Variant)}({delta.Stages}){(delta.BatchNorm ? "" : " −BN")}");
+        var result = new MethodResult(name, s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
+            model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList());
+        return (result, model, loaders);
+    }
+
+    /// <summary>PAINT: full fine-tuning (a private trainable copy of the base + a new head), then the α sweep; the
+    /// best harmonic mean is reported, every α is returned. Its "patch" is a whole model copy.</summary>
+    public (MethodResult Result, IReadOnlyList<PaintPoint> Sweep) Paint(TaskData target)
+    {
+        var watch = Stopwatch.StartNew();
+        var request = new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = context.Device, TrainableBase = true };
+        using var tuned = new ClassifierModel(context.Backbones.Create(request), target.ClassNames.Count);
+        var loaders = DataLoaders.For(target, tuned.Backbone, s.ImageSize, s.BatchSize, s.Seed);
+        manual_seed(s.Seed);
+        var outcome = PatchTraining.Fit(context.Trainer, tuned, loaders with { Val = null }, s.Hyper(s.FineTuneLearningRate), CancellationToken.None);
+        tuned.SetTrainMode(false);
+        var fineTuned = tuned.Backbone.DeltaState().Where(kv => kv.Key.StartsWith("base.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var sharedBase = context.Backbones is Delta.Backbones.Registry.BackboneRegistry r ? r.GetBase(request with { TrainableBase = false }).Model
+            : throw new NotSupportedException("PAINT needs the registry's shared base weights.");
+        var baseState = Baselines.Paint.BaseStateAsCopyKeys(sharedBase);
+        var sweep = new List<PaintPoint>();
+        using var probe = new ClassifierModel(context.Backbones.Create(request), target.ClassNames.Count);
+        probe.Head.load_state_dict(tuned.Head.state_dict());
+        probe.SetTrainMode(false);
+        foreach (var alpha in Baselines.Paint.Alphas)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                var mixed = Baselines.Paint.Interpolate(baseState, fineTuned, alpha);
+                using (no_grad()) foreach (var (k, t) in probe.Backbone.DeltaState()) t.copy_(mixed[k]);
+            }
+            var patched = Evaluation.Run(loaders.Test.Epoch(0), probe.Logits).Top1;
+            using var baseLogits = baseModel.TestLogits(x => baseModel.Head.call(probe.Backbone.Forward(x).Pooled));
+            var baseTop1 = baseModel.Accuracy(baseLogits);
+            sweep.Add(new PaintPoint(alpha, baseTop1, patched, ClassificationMetrics.HarmonicMean(baseTop1, patched)));
+        }
+        var best = sweep.MaxBy(p => p.HarmonicMean)!;
+        // What PAINT must ship per task: the whole interpolated backbone plus its head. Measured by writing it.
+        var copyPath = Path.Combine(outputDir, "paint-model-copy.dat");
+        StateDictFile.Write(copyPath, probe.CheckpointState());
+        var copyBytes = new FileInfo(copyPath).Length;
+        File.Delete(copyPath);
+        var result = new MethodResult($"PAINT (α={best.Alpha:F1})", s.Architecture, target.Name, baseModel.Top1, best.BaseTop1, best.PatchedTop1, best.HarmonicMean,
+            tuned.TrainableParameterCount, copyBytes, "model copy", false, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList(),
+            "fine-tunes all backbone weights: no zero-drop guarantee");
+        return (result, sweep);
+    }
+
+    /// <summary>Mean Λ of each Δ stage over a test set, as k×(k) matrices: rows = source i (0..k−1), columns = target j (1..k); NaN where i ≥ j.</summary>
+    public static Dictionary<string, double[,]> MeanGates(ClassifierModel model, DataLoaders loaders)
+    {
+        var sums = new Dictionary<string, double[]>();
+        long n = 0;
+        model.Backbone.ReturnGates = true;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var b in loaders.Test.Epoch(0))
+                using (b)
+                using (var scope = NewDisposeScope())
+                {
+                    var gates = model.Backbone.Forward(b.Images).Gates!;
+                    foreach (var (stage, g) in gates)
+                    {
+                        var s = g.sum(0).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
+                        if (!sums.TryGetValue(stage, out var acc)) sums[stage] = acc = new double[s.Length];
+                        for (int i = 0; i < s.Length; i++) acc[i] += s[i];
+                    }
+                    n += b.Count;
+                }
+        }
+        finally { model.Backbone.ReturnGates = false; }
+        var result = new Dictionary<string, double[,]>();
+        foreach (var (stage, acc) in sums)
+        {
+            var k = model.Backbone.BlocksPerDeltaStage[stage];
+            var m = new double[k, k];
+            for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) m[i, j] = double.NaN;
+            int p = 0;
+            for (int j = 1; j <= k; j++) for (int i = 0; i < j; i++) m[i, j - 1] = acc[p++] / n;
+            result[stage] = m;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Delta.Service.Jobs;
+using Delta.Service.Status;
+using Delta.Service.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Delta.Service.Api;
+
+/// <summary>The HTTP API (minimal APIs) and the status page.</summary>
+public static class JobsApi
+{
+    /// <summary>Largest job file accepted (they are a few hundred bytes; this only stops abuse).</summary>
+    public const int MaxJobBytes = 256 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app, ServiceOptions options)
+    {
+        var api = app.MapGroup("/api/jobs");
+        api.MapPost("/", Submit);
+        api.MapGet("/", async (IJobStore store, int? limit, CancellationToken ct) => Results.Ok(await store.ListAsync(Math.Clamp(limit ?? 200, 1, 10_000), ct)));
+        api.MapGet("/{id}", async (string id, IJobStore store, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is { } job ? Results.Ok(job) : NotFound(id));
+        api.MapPost("/{id}/cancel", async (string id, IJobStore store, CancellationToken ct) =>
+            await store.RequestCancelAsync(id, ct) is { } job ? Results.Accepted($"/api/jobs/{id}", job) : NotFound(id));
+        api.MapGet("/{id}/logs", async (string id, long? after, IJobStore store, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Ok(await store.GetLogsAsync(id, after ?? 0, ct)));
+        api.MapGet("/{id}/events", Events);
+        api.MapGet("/{id}/metrics.csv", MetricsCsv);
+        api.MapGet("/{id}/metrics.svg", async (string id, IJobStore store, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Text(SvgChart.Render(await store.GetMetricHistoryAsync(id, ct)), "image/svg+xml"));
+        api.MapGet("/{id}/artifacts/{index:int}", async (string id, int index, IJobStore store, CancellationToken ct) =>
+        {
+            if (await store.GetAsync(id, ct) is not { } job) return NotFound(id);
+            if (index < 0 || index >= job.Artifacts.Count) return Results.NotFound(new { error = $"job {id} has {job.Artifacts.Count} artifact(s); no index {index}" });
+            var path = job.Artifacts[index];
+            var roots = options.ArtifactRoots.Append(options.StateDir);
+            if (!ArtifactPaths.IsInside(path, roots)) return Results.Json(new { error = $"artifact {index} lies outside the served folders" }, statusCode: 403);
+            if (!File.Exists(path)) return Results.NotFound(new { error = $"artifact file {Path.GetFileName(path)} no longer exists" });
+            return Results.File(Path.GetFullPath(path), "application/octet-stream", Path.GetFileName(path));
+        });
+        app.MapGet("/", async (IJobStore store, CancellationToken ct) => Results.Content(await StatusPage.RenderAsync(store, ct), "text/html; charset=utf-8"));
+    }
+
+    private static async Task<IResult> Submit(HttpRequest request, IJobValidator validator, IJobStore store, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxJobBytes) return Results.Json(new { errors = new[] { $"job larger than {MaxJobBytes} bytes" } }, statusCode: 413);
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var json = await reader.ReadToEndAsync(ct);
+        var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null;
+        JobSubmission submission;
+        try { submission = validator.Validate(json, key); }
+        catch (JobValidationException e) { return Results.BadRequest(new { errors = e.Problems }); }
+        var (job, created) = await store.SubmitAsync(submission, ct);
+        return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
+    }
+
+    /// <summary>Server-sent events: a "progress" event whenever the job changes, "end" when it is terminal.</summary>
+    private static async Task Events(string id, HttpContext context, IJobStore store, CancellationToken ct)
+    {
+        if (await store.GetAsync(id, ct) is null) { context.Response.StatusCode = 404; return; }
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        string? last = null;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var job = await store.GetAsync(id, ct);
+                if (job is null) break;
+                var data = JsonSerializer.Serialize(job, ServiceJson.Options);
+                if (data != last)
+                {
+                    await context.Response.WriteAsync($"event: {(job.State.IsTerminal() ? "end" : "progress")}\ndata: {data}\n\n", ct);
+                    await context.Response.Body.FlushAsync(ct);
+                    last = data;
+                }
+                if (job.State.IsTerminal()) break;
+                await Task.Delay(500, ct);
+            }
+        }
+        catch (OperationCanceledException) { /* the client went away */ }
+    }
+
+    private static async Task<IResult> MetricsCsv(string id, IJobStore store, CancellationToken ct)
+    {
+        if (await store.GetAsync(id, ct) is null) return NotFound(id);
+        var history = await store.GetMetricHistoryAsync(id, ct);
+        var names = history.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var sb = new StringBuilder("step");
+        foreach (var n in names) sb.Append(',').Append(n);
+        sb.Append('\n');
+        foreach (var p in history)
+        {
+            sb.Append(p.Step);
+            foreach (var n in names) sb.Append(',').Append(p.Metrics.TryGetValue(n, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "");
+            sb.Append('\n');
+        }
+        return Results.File(Encoding.UTF8.GetBytes(sb.ToString()), "text/csv", $"{id}-metrics.csv");
+    }
+
+    private static IResult NotFound(string id) => Results.NotFound(new { error = $"no job with id '{id}'" });
+}

@@ -1,0 +1,32 @@
+using Delta.Service.Jobs;
+
+namespace Delta.Service.Store;
+
+/// <summary>
+/// The persistent job queue. Every state change is one transaction. Calls that act for a running job
+/// take the owner (host id): they do nothing and return false once that host no longer holds the lease,
+/// so a host that lost its job to another can never overwrite the other's progress or outcome.
+/// </summary>
+public interface IJobStore
+{
+    Task InitializeAsync(CancellationToken ct = default);
+    /// <summary>Enqueues a job; with an idempotency key already used, returns the existing job and false.</summary>
+    Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken ct = default);
+    /// <summary>Takes the oldest queued job for the device (atomic; never hands one job to two hosts).</summary>
+    Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default);
+    /// <summary>Extends the lease; null when the lease was lost, else whether cancellation was requested.</summary>
+    Task<bool?> HeartbeatAsync(string id, string owner, TimeSpan lease, CancellationToken ct = default);
+    Task<bool> UpdateProgressAsync(string id, string owner, JobProgress progress, CancellationToken ct = default);
+    Task AppendLogAsync(string id, string text, CancellationToken ct = default);
+    Task<bool> CompleteAsync(string id, string owner, JobOutcome outcome, CancellationToken ct = default);
+    /// <summary>Puts a running job back in the queue (graceful shutdown: the next claim resumes its checkpoint).</summary>
+    Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct = default);
+    /// <summary>Queued jobs are cancelled at once; running ones are flagged and their worker stops them.</summary>
+    Task<JobRecord?> RequestCancelAsync(string id, CancellationToken ct = default);
+    /// <summary>Requeues running jobs whose lease expired, or (after a restart) that this owner held.</summary>
+    Task<int> RequeueStaleAsync(string? formerOwner, CancellationToken ct = default);
+    Task<JobRecord?> GetAsync(string id, CancellationToken ct = default);
+    Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default);
+    Task<IReadOnlyList<LogLine>> GetLogsAsync(string id, long afterSeq = 0, CancellationToken ct = default);
+    Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, CancellationToken ct = default);
+}

@@ -1,0 +1,235 @@
+using System.Data;
+using System.Data.Common;
+using System.Text.Json;
+using Delta.Service.Jobs;
+
+namespace Delta.Service.Store;
+
+/// <summary>
+/// <see cref="IJobStore"/> over ADO.NET; SQLite and PostgreSQL differ only in connection set-up, schema and
+/// the claim's row lock (<see cref="SqlDialect"/>). Times are stored as Unix milliseconds (UTC).
+/// Each public call opens a pooled connection and runs in one transaction.
+/// </summary>
+public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null) : IJobStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+    private const string Columns = "id, name, device, spec, state, idempotency_key, owner, lease_expires, attempts, cancel_requested, error, progress, metrics, artifacts, created, started, finished";
+
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+    /// <summary>Runs before the schema statements in the same transaction (PostgreSQL: a lock so two hosts starting together do not race).</summary>
+    protected virtual string? SchemaLock => null;
+
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        if (SchemaLock is { } lockSql) await Exec(c, tx, lockSql, ct);
+        foreach (var sql in dialect.Schema) await Exec(c, tx, sql, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission s, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var id = Guid.NewGuid().ToString("N");
+        // ON CONFLICT DO NOTHING (both engines): a repeated idempotency key inserts nothing, even when two
+        // submissions with the same key race; the existing row is returned instead.
+        var inserted = await Exec(c, tx,
+            "INSERT INTO jobs (id, name, device, spec, state, idempotency_key, created) VALUES (@id, @name, @device, @spec, 'queued', @key, @now) ON CONFLICT DO NOTHING",
+            ct, ("id", id), ("name", s.Name), ("device", s.Device), ("spec", s.Spec), ("key", s.IdempotencyKey), ("now", Now));
+        JobRecord? job = inserted == 1
+            ? await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id))
+            : await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", s.IdempotencyKey));
+        await tx.CommitAsync(ct);
+        return (job ?? throw new InvalidOperationException($"Job insert for '{s.Name}' neither created nor found a row."), inserted == 1);
+    }
+
+    public async Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        var id = await Scalar(c, tx, dialect.PickNextQueued, ct, ("device", device)) as string;
+        if (id is null) { await tx.CommitAsync(ct); return null; }
+        var now = Now;
+        var n = await Exec(c, tx,
+            "UPDATE jobs SET state = 'running', owner = @owner, lease_expires = @exp, attempts = attempts + 1, started = COALESCE(started, @now) WHERE id = @id AND state = 'queued'",
+            ct, ("owner", owner), ("exp", now + (long)lease.TotalMilliseconds), ("now", now), ("id", id));
+        var job = n == 1 ? await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id)) : null;
+        await tx.CommitAsync(ct);
+        return job;
+    }
+
+    public async Task<bool?> HeartbeatAsync(string id, string owner, TimeSpan lease, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var flag = await Scalar(c, tx,
+            "UPDATE jobs SET lease_expires = @exp WHERE id = @id AND owner = @owner AND state = 'running' RETURNING cancel_requested",
+            ct, ("exp", Now + (long)lease.TotalMilliseconds), ("id", id), ("owner", owner));
+        await tx.CommitAsync(ct);
+        return flag is null ? null : Convert.ToInt64(flag) != 0;
+    }
+
+    public async Task<bool> UpdateProgressAsync(string id, string owner, JobProgress progress, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var n = await Exec(c, tx, "UPDATE jobs SET progress = @p WHERE id = @id AND owner = @owner AND state = 'running'",
+            ct, ("p", JsonSerializer.Serialize(progress, Json)), ("id", id), ("owner", owner));
+        if (n == 1 && progress.Metrics.Count > 0)
+            await Exec(c, tx, "INSERT INTO job_points (job_id, step, metrics) VALUES (@id, @step, @m)",
+                ct, ("id", id), ("step", progress.Step), ("m", JsonSerializer.Serialize(progress.Metrics, Json)));
+        await tx.CommitAsync(ct);
+        return n == 1;
+    }
+
+    public async Task AppendLogAsync(string id, string text, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await Exec(c, null, "INSERT INTO job_logs (job_id, time, text) VALUES (@id, @t, @text)", ct, ("id", id), ("t", Now), ("text", text));
+    }
+
+    public async Task<bool> CompleteAsync(string id, string owner, JobOutcome o, CancellationToken ct = default)
+    {
+        if (!o.State.IsTerminal()) throw new ArgumentException($"Outcome state must be terminal, not {o.State}.", nameof(o));
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var n = await Exec(c, tx,
+            "UPDATE jobs SET state = @state, error = @error, metrics = @m, artifacts = @a, finished = @now, owner = NULL, lease_expires = NULL WHERE id = @id AND owner = @owner AND state = 'running'",
+            ct, ("state", o.State.ToDb()), ("error", o.Error), ("m", JsonSerializer.Serialize(o.Metrics, Json)),
+            ("a", JsonSerializer.Serialize(o.Artifacts, Json)), ("now", Now), ("id", id), ("owner", owner));
+        await tx.CommitAsync(ct);
+        return n == 1;
+    }
+
+    public async Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return await Exec(c, null, "UPDATE jobs SET state = 'queued', owner = NULL, lease_expires = NULL WHERE id = @id AND owner = @owner AND state = 'running'",
+            ct, ("id", id), ("owner", owner)) == 1;
+    }
+
+    public async Task<JobRecord?> RequestCancelAsync(string id, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await Exec(c, tx, "UPDATE jobs SET state = 'cancelled', error = 'cancelled before it started', finished = @now WHERE id = @id AND state = 'queued'", ct, ("id", id), ("now", Now));
+        await Exec(c, tx, "UPDATE jobs SET cancel_requested = 1 WHERE id = @id AND state = 'running'", ct, ("id", id));
+        var job = await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id));
+        await tx.CommitAsync(ct);
+        return job;
+    }
+
+    public async Task<int> RequeueStaleAsync(string? formerOwner, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var ids = new List<string>();
+        await using (var cmd = Command(c, tx,
+            "UPDATE jobs SET state = 'queued', owner = NULL, lease_expires = NULL WHERE state = 'running' AND (lease_expires < @now OR owner = @owner) RETURNING id",
+            ("now", Now), ("owner", formerOwner)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct)) ids.Add(r.GetString(0));
+        foreach (var id in ids)
+            await Exec(c, tx, "INSERT INTO job_logs (job_id, time, text) VALUES (@id, @t, @text)", ct,
+                ("id", id), ("t", Now), ("text", "lease lost (host died or restarted): requeued; the next run resumes from the last checkpoint"));
+        await tx.CommitAsync(ct);
+        return ids.Count;
+    }
+
+    public async Task<JobRecord?> GetAsync(string id, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return await QueryOne(c, null, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id));
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = Command(c, null, $"SELECT {Columns} FROM jobs ORDER BY seq DESC LIMIT @limit", ("limit", (long)limit));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<JobRecord>();
+        while (await r.ReadAsync(ct)) list.Add(Read(r));
+        return list;
+    }
+
+    public async Task<IReadOnlyList<LogLine>> GetLogsAsync(string id, long afterSeq = 0, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = Command(c, null, "SELECT seq, time, text FROM job_logs WHERE job_id = @id AND seq > @after ORDER BY seq", ("id", id), ("after", afterSeq));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<LogLine>();
+        while (await r.ReadAsync(ct))
+            list.Add(new LogLine(Convert.ToInt64(r.GetValue(0)), DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(1))), r.GetString(2)));
+        return list;
+    }
+
+    public async Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = Command(c, null, "SELECT step, metrics FROM job_points WHERE job_id = @id ORDER BY seq", ("id", id));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<MetricPoint>();
+        while (await r.ReadAsync(ct))
+            list.Add(new MetricPoint(Convert.ToInt64(r.GetValue(0)), JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(1), Json)!));
+        return list;
+    }
+
+    private static JobRecord Read(DbDataReader r)
+    {
+        string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        long? L(int i) => r.IsDBNull(i) ? null : Convert.ToInt64(r.GetValue(i));
+        DateTimeOffset? T(int i) => L(i) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+        return new JobRecord
+        {
+            Id = r.GetString(0), Name = r.GetString(1), Device = r.GetString(2), Spec = r.GetString(3),
+            State = JobStates.FromDb(r.GetString(4)), IdempotencyKey = S(5), Owner = S(6), LeaseExpires = T(7),
+            Attempts = (int)L(8)!.Value, CancelRequested = L(9) != 0, Error = S(10),
+            Progress = S(11) is { } p ? JsonSerializer.Deserialize<JobProgress>(p, Json) : null,
+            Metrics = S(12) is { } m ? JsonSerializer.Deserialize<Dictionary<string, double>>(m, Json)! : new Dictionary<string, double>(),
+            Artifacts = S(13) is { } a ? JsonSerializer.Deserialize<List<string>>(a, Json)! : [],
+            Created = T(14)!.Value, Started = T(15), Finished = T(16),
+        };
+    }
+
+    private static async Task<JobRecord?> QueryOne(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
+    {
+        await using var cmd = Command(c, tx, sql, ps);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Read(r) : null;
+    }
+
+    protected static async Task<int> Exec(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
+    {
+        await using var cmd = Command(c, tx, sql, ps);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<object?> Scalar(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
+    {
+        await using var cmd = Command(c, tx, sql, ps);
+        var v = await cmd.ExecuteScalarAsync(ct);
+        return v is DBNull ? null : v;
+    }
+
+    private static DbCommand Command(DbConnection c, DbTransaction? tx, string sql, params (string Name, object? Value)[] ps)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in ps)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            // Npgsql cannot infer a type for a bare NULL compared with a text column.
+            if (value is null) p.DbType = DbType.String;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+}

@@ -1,0 +1,131 @@
+using Delta.Abstractions.Plugins;
+using Delta.Service.Jobs;
+using Delta.Service.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Delta.Service.Worker;
+
+/// <summary>
+/// Takes jobs from the store and runs them through <see cref="IJobExecutor"/>, one at a time per device.
+/// Invariants: a job this host runs is heartbeated (its lease extended) until it ends; a job whose lease
+/// this host lost is abandoned without writing anything; a job interrupted by shutdown is checkpointed by
+/// the executor and put back in the queue; every other exception fails only that job, never the service.
+/// </summary>
+public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, ServiceOptions options, ILogger<JobWorkerService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // After kill -9 this host's jobs are still "running" under its id: take them back now instead of
+        // waiting for their leases to run out.
+        var requeued = await Retry(() => store.RequeueStaleAsync(options.HostId, stoppingToken), stoppingToken);
+        if (requeued > 0) log.LogWarning("Requeued {Count} job(s) left running by an earlier run of host {Host}", requeued, options.HostId);
+        await Task.WhenAll(options.Devices.Select(d => Task.Run(() => DeviceLoop(d, stoppingToken), CancellationToken.None)));
+    }
+
+    private async Task DeviceLoop(string device, CancellationToken stoppingToken)
+    {
+        log.LogInformation("Worker for device {Device} on host {Host} started", device, options.HostId);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // Any host requeues expired leases, so a dead host's job is taken over by a live one.
+                var stale = await store.RequeueStaleAsync(null, stoppingToken);
+                if (stale > 0) log.LogWarning("Requeued {Count} job(s) whose lease expired", stale);
+                var job = await store.ClaimNextAsync(device, options.HostId, options.Lease, stoppingToken);
+                if (job is null) { await Task.Delay(options.Poll, stoppingToken); continue; }
+                await RunAsync(job, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
+            catch (Exception e)
+            {
+                // The store was unreachable or similar: keep serving, try again shortly.
+                log.LogError(e, "Worker loop error on device {Device}; retrying", device);
+                try { await Task.Delay(options.Poll, stoppingToken); } catch (OperationCanceledException) { break; }
+            }
+        }
+        log.LogInformation("Worker for device {Device} stopped", device);
+    }
+
+    private async Task RunAsync(JobRecord job, CancellationToken stoppingToken)
+    {
+        var resume = job.Attempts > 1;
+        log.LogInformation("Running job {Id} ({Name}) attempt {Attempt}{Resume}", job.Id, job.Name, job.Attempts, resume ? ", resuming" : "");
+        var workDir = Path.Combine(Path.GetFullPath(options.StateDir), "jobs", job.Id);
+        var checkpointDir = Path.Combine(workDir, "checkpoints");
+        Directory.CreateDirectory(checkpointDir);
+
+        using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var userCancelled = false;
+        var leaseLost = false;
+        await using var sink = new JobEventSink(store, job.Id, options.HostId, log);
+        sink.Log(resume ? $"attempt {job.Attempts} on {options.HostId}: resuming from the last checkpoint" : $"started on {options.HostId}");
+
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = Task.Run(async () =>
+        {
+            while (!heartbeatStop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(options.Heartbeat, heartbeatStop.Token);
+                    var r = await store.HeartbeatAsync(job.Id, options.HostId, options.Lease, heartbeatStop.Token);
+                    if (r is null) { leaseLost = true; await jobCts.CancelAsync(); return; }
+                    if (r == true && !userCancelled) { userCancelled = true; await jobCts.CancelAsync(); }
+                }
+                catch (OperationCanceledException) { return; }
+                catch (Exception e) { log.LogWarning(e, "Heartbeat for job {Id} failed; retrying", job.Id); }
+            }
+        });
+
+        JobOutcome? outcome = null;
+        try
+        {
+            // Training is CPU-bound and mostly synchronous: keep it off the loop's thread.
+            var result = await Task.Run(() => executor.ExecuteAsync(
+                new JobExecution(job, workDir, checkpointDir, resume, sink, sink.Log), jobCts.Token), CancellationToken.None);
+            outcome = new JobOutcome(JobState.Succeeded, null, result.Metrics, result.Artifacts);
+        }
+        catch (OperationCanceledException) when (jobCts.IsCancellationRequested)
+        {
+            if (userCancelled) outcome = JobOutcome.Cancelled();
+            else if (leaseLost) log.LogWarning("Job {Id}: lease lost to another host; abandoned", job.Id);
+            else log.LogInformation("Job {Id}: host stopping; checkpointed, back in the queue", job.Id);
+        }
+        catch (Exception e)
+        {
+            // NaN loss (NonFiniteLossException), out of memory, plugin bugs: the job fails, the service goes on.
+            log.LogError(e, "Job {Id} failed", job.Id);
+            outcome = JobOutcome.Failed($"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+
+        await sink.FlushAsync();
+        if (leaseLost) return;
+        if (outcome is null)
+        {
+            sink.Log($"host {options.HostId} shutting down: requeued; resumes from the last checkpoint");
+            await sink.FlushAsync();
+            await store.ReleaseAsync(job.Id, options.HostId, CancellationToken.None);
+            return;
+        }
+        sink.Log(outcome.State == JobState.Failed ? $"failed: {outcome.Error}" : outcome.State.ToDb());
+        await sink.FlushAsync();
+        if (!await store.CompleteAsync(job.Id, options.HostId, outcome, CancellationToken.None))
+            log.LogWarning("Job {Id}: outcome {State} not recorded, the lease had passed to another host", job.Id, outcome.State);
+    }
+
+    private static async Task<T> Retry<T>(Func<Task<T>> f, CancellationToken ct)
+    {
+        for (var i = 0; ; i++)
+        {
+            try { return await f(); }
+            catch (Exception) when (i < 10 && !ct.IsCancellationRequested) { await Task.Delay(500, ct); }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Delta.Abstractions;
+using Delta.Data.Images;
+using OpenCvSharp;
+
+namespace Delta.Plugins.Classification.Tests;
+
+/// <summary>train → eval → predict through the built host process, with the plugin loaded from plugins/.</summary>
+[Trait("Category", "Slow")]
+public sealed class CliEndToEndTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("delta-cli-").FullName;
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static string Repo => AssetPaths.RepoRoot ?? throw new InvalidOperationException("tests must run inside the repository");
+
+    private (int Code, string Out, string Err) Delta(params string[] args)
+    {
+        var config = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!);   // Release or Debug
+        var host = Path.Combine(Repo, "src", "Delta.Host", "bin", config, "net10.0", "Delta.Host.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(host);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add($"--Delta:DataRoot={Path.Combine(dir, "data")}");
+        psi.ArgumentList.Add($"--Delta:PatchesPath={Path.Combine(dir, "patches")}");
+        psi.ArgumentList.Add($"--Delta:OutputPath={Path.Combine(dir, "runs")}");
+        psi.ArgumentList.Add($"--Delta:PluginsPath={Path.Combine(Repo, "plugins")}");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "host did not finish in 3 minutes");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>An ImageFolder of real PNG files: class "left" has a bright bar on the left, "right" on the right.</summary>
+    private string MakeImageFolder()
+    {
+        var root = Path.Combine(dir, "data", "bars");
+        var rng = new Random(1);
+        foreach (var (cls, x0) in new[] { ("left", 2), ("right", 18) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, cls));
+            for (int i = 0; i < 24; i++)
+            {
+                using var m = new Mat(32, 32, MatType.CV_8UC3, new OpenCvSharp.Scalar(rng.Next(40), rng.Next(40), rng.Next(40)));
+                Cv2.Rectangle(m, new OpenCvSharp.Rect(x0 + rng.Next(3), 4, 8, 24), new OpenCvSharp.Scalar(230, 230, 230), -1);
+                ImageCodec.WritePng(Path.Combine(root, cls, $"{i:D2}.png"), m);
+            }
+        }
+        return root;
+    }
+
+    [Fact]
+    public void TrainEvalPredictThroughTheCli()
+    {
+        var images = MakeImageFolder();
+        var job = Path.Combine(dir, "job.json");
+        File.WriteAllText(job, """
+        {
+          "name": "bars",
+          "plugin": "classification",
+          "backbone": "tiny_resnet",
+          "weights": "random",
+          "delta": { "stages": 2 },
+          "dataset": "bars",
+          "hyper": { "epochs": 3, "batchSize": 8, "learningRate": 0.005 },
+          "seed": 3,
+          "options": { "imageSize": 32, "validationFraction": 0.1 }
+        }
+        """);
+        var train = Delta("train", job, "--json");
+        Assert.True(train.Code == 0, train.Err);
+        using var doc = JsonDocument.Parse(train.Out);
+        var patchPath = doc.RootElement.GetProperty("patch").GetString()!;
+        Assert.True(File.Exists(patchPath));
+        Assert.InRange(doc.RootElement.GetProperty("metrics").GetProperty("top1").GetDouble(), 0, 1);
+
+        var list = Delta("patches", "list");
+        Assert.Equal(0, list.Code);
+        Assert.Contains("bars", list.Out);
+
+        var eval = Delta("eval", "bars", "--dataset", "bars", "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        using var evalDoc = JsonDocument.Parse(eval.Out);
+        Assert.Equal(12, evalDoc.RootElement.GetProperty("metrics").GetProperty("images").GetDouble());   // 25 % of 48 held out as test
+
+        var predict = Delta("predict", "bars", Path.Combine(images, "left", "00.png"), Path.Combine(images, "right", "00.png"), "--top-k", "2", "--out", Path.Combine(dir, "pred"));
+        Assert.True(predict.Code == 0, predict.Err);
+        Assert.Equal(2, predict.Out.Trim().Split('\n').Length);
+        Assert.True(File.Exists(Path.Combine(dir, "pred", "00.top5.png")));
+    }
+
+    [Fact]
+    public void BadInputGivesExitCodeTwoAndNamesTheKey()
+    {
+        MakeImageFolder();
+        var job = Path.Combine(dir, "bad.json");
+        File.WriteAllText(job, """
+        { "name": "x", "plugin": "classification", "backbone": "tiny_resnet", "weights": "random", "dataset": "../../etc",
+          "hyper": { "learningRate": -1 }, "options": { "imageSize": 8, "colour": true } }
+        """);
+        var r = Delta("train", job);
+        Assert.Equal(2, r.Code);
+        Assert.Contains("options", r.Err);
+        var unknownBackbone = Path.Combine(dir, "bad2.json");
+        File.WriteAllText(unknownBackbone, """{ "name": "x", "plugin": "classification", "backbone": "resnet9000", "dataset": "bars", "hyper": { "learningRate": NaN } }""");
+        var r2 = Delta("train", unknownBackbone);
+        Assert.Equal(2, r2.Code);
+        Assert.Contains("resnet9000", r2.Err);
+        Assert.Contains("hyper.learningRate", r2.Err);
+        var missing = Delta("eval", "no-such-patch", "--dataset", "bars");
+        Assert.Equal(2, missing.Code);
+    }
+}

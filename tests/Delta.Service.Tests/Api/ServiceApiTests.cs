@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text.Json;
+using Delta.Service.Jobs;
+using Delta.Service.Tests.Support;
+
+namespace Delta.Service.Tests.Api;
+
+public sealed class ServiceApiTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Job_lifecycle_over_http_progress_logs_events_artifacts_and_status_page()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var json = ApiCalls.Job("life", steps: 30, seed: 5);
+        var job = await ApiCalls.Submit(svc.Http, json);
+        Assert.Equal(JobState.Queued, job.State);
+
+        // SSE: progress events while it runs, "end" when it is done.
+        using var events = await svc.Http.GetAsync($"/api/jobs/{job.Id}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", events.Content.Headers.ContentType!.MediaType);
+        var stream = await events.Content.ReadAsStringAsync();
+        Assert.Contains("event: end", stream);
+        Assert.Contains("\"state\":\"succeeded\"", stream);
+
+        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(30, done.Progress!.Step);
+        var expected = await Reference.RunAsync(json);
+        Assert.Equal(expected["final_loss"], done.Metrics["final_loss"]);
+        Assert.Equal(expected["w0"], done.Metrics["w0"]);
+
+        var logs = await svc.Http.GetStringAsync($"/api/jobs/{job.Id}/logs");
+        Assert.Contains("started on test-host", logs);
+        Assert.Contains("succeeded", logs);
+
+        var csv = (await svc.Http.GetStringAsync($"/api/jobs/{job.Id}/metrics.csv")).Trim().Split('\n');
+        Assert.Equal("step,loss", csv[0]);
+        Assert.Equal(31, csv.Length); // header + one row per step
+
+        var artifact = await svc.Http.GetStringAsync($"/api/jobs/{job.Id}/artifacts/0");
+        Assert.Equal(expected["final_loss"], JsonSerializer.Deserialize<Dictionary<string, double>>(artifact)!["final_loss"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await svc.Http.GetAsync($"/api/jobs/{job.Id}/artifacts/7")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await svc.Http.GetAsync("/api/jobs/nope")).StatusCode);
+
+        var page = await svc.Http.GetStringAsync("/");
+        Assert.Contains("<b>life</b>", page);
+        Assert.Contains("class=\"succeeded\"", page);
+        Assert.Contains("<polyline", page);
+        var svg = await svc.Http.GetStringAsync($"/api/jobs/{job.Id}/metrics.svg");
+        Assert.StartsWith("<svg", svg);
+    }
+
+    [Fact]
+    public async Task Invalid_job_is_rejected_with_the_key_named_and_nothing_enqueued()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var r = await ApiCalls.PostJob(svc.Http, """{"name":"x","steps":-3,"typo":1}""");
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("typo", await r.Content.ReadAsStringAsync());
+        r = await ApiCalls.PostJob(svc.Http, """{"name":"x","steps":-3}""");
+        Assert.Contains("steps: must be > 0", await r.Content.ReadAsStringAsync());
+        Assert.Empty(await ApiCalls.List(svc.Http));
+    }
+
+    [Fact]
+    public async Task Cancel_stops_a_running_job_within_seconds()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var job = await ApiCalls.Submit(svc.Http, ApiCalls.Job("long", steps: 100_000, delayMs: 10));
+        await ApiCalls.WaitFor(svc.Http, job.Id, j => j.Progress?.Step > 3, Timeout, "running");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Accepted, (await svc.Http.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);
+        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), TimeSpan.FromSeconds(5), "cancelled");
+        Assert.Equal(JobState.Cancelled, done.State);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"cancel took {sw.Elapsed}");
+        Assert.True(done.Progress!.Step < 100_000);
+    }
+
+    [Fact]
+    public async Task Crashing_jobs_fail_with_their_reason_and_the_service_runs_the_next_job()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var crash = await ApiCalls.Submit(svc.Http, ApiCalls.Job("crash", steps: 10, failAt: 4));
+        var nan = await ApiCalls.Submit(svc.Http, ApiCalls.Job("nan", steps: 10, nanAt: 2));
+        var good = await ApiCalls.Submit(svc.Http, ApiCalls.Job("good", steps: 10));
+        var g = await ApiCalls.WaitFor(svc.Http, good.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        Assert.Equal(JobState.Succeeded, g.State);
+        var c = await ApiCalls.Get(svc.Http, crash.Id);
+        Assert.Equal(JobState.Failed, c.State);
+        Assert.Equal("InvalidOperationException: injected failure at step 4", c.Error);
+        var n = await ApiCalls.Get(svc.Http, nan.Id);
+        Assert.Equal(JobState.Failed, n.State);
+        Assert.StartsWith("NonFiniteLossException: Non-finite loss at step 2: loss=NaN", n.Error);
+    }
+
+    [Fact]
+    public async Task Out_of_memory_in_a_job_fails_only_that_job()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path), new ThrowingExecutor());
+        var oom = await ApiCalls.Submit(svc.Http, ApiCalls.Job("oom"));
+        var d = await ApiCalls.WaitFor(svc.Http, oom.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        Assert.Equal(JobState.Failed, d.State);
+        Assert.StartsWith("OutOfMemoryException:", d.Error);
+        var next = await ApiCalls.Submit(svc.Http, ApiCalls.Job("next"));
+        Assert.Equal(JobState.Failed, (await ApiCalls.WaitFor(svc.Http, next.Id, j => j.State.IsTerminal(), Timeout, "finished")).State);
+        Assert.Equal(2, ThrowingExecutor.Calls);
+    }
+
+    [Fact]
+    public async Task Artifacts_outside_the_served_folders_are_refused()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path), new OutsideArtifactExecutor());
+        var job = await ApiCalls.Submit(svc.Http, ApiCalls.Job("escape"));
+        await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State == JobState.Succeeded, Timeout, "succeeded");
+        Assert.Equal(HttpStatusCode.Forbidden, (await svc.Http.GetAsync($"/api/jobs/{job.Id}/artifacts/0")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Two_hundred_concurrent_submissions_none_lost_or_duplicated()
+    {
+        // No worker device matches "cpu", so all 200 stay queued and the count checks only the submission path.
+        var options = InProcessService.FastOptions(dir.Path);
+        options.Devices = ["no-such-device"];
+        await using var svc = await InProcessService.StartAsync(options);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => ApiCalls.Submit(svc.Http, ApiCalls.Job($"c{i:D3}")))));
+        Assert.Equal(200, responses.Select(r => r.Id).Distinct().Count());
+        var listed = await ApiCalls.List(svc.Http);
+        Assert.Equal(200, listed.Count);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"c{i:D3}"), listed.Select(j => j.Name).Order());
+
+        // The same idempotency key 50 times at once: one job.
+        var same = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => ApiCalls.PostJob(svc.Http, ApiCalls.Job("dup"), "key-1"))));
+        Assert.Equal(1, same.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(49, same.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(201, (await ApiCalls.List(svc.Http)).Count);
+    }
+
+    [Fact]
+    public async Task With_a_token_every_call_without_it_gets_401_including_off_loopback()
+    {
+        var ip = OwnNonLoopbackAddress();
+        var options = InProcessService.FastOptions(dir.Path);
+        options.Token = "s3cret-token";
+        options.Urls = ip is null ? "http://127.0.0.1:0" : $"http://{ip}:0";
+        await using var svc = await InProcessService.StartAsync(options);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await svc.Http.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("x"))).StatusCode);
+        svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
+        svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-token");
+        Assert.Equal(HttpStatusCode.OK, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("x"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Refuses_to_start_off_loopback_without_a_token()
+    {
+        var options = InProcessService.FastOptions(dir.Path);
+        options.Urls = "http://0.0.0.0:0";
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => InProcessService.StartAsync(options));
+        Assert.Contains("without Service:Token", e.Message);
+    }
+
+    [Fact]
+    public async Task Graceful_shutdown_checkpoints_and_requeues_and_the_restarted_service_resumes_to_identical_metrics()
+    {
+        var json = ApiCalls.Job("graceful", steps: 60, seed: 11, delayMs: 20);
+        var options = InProcessService.FastOptions(dir.Path);
+        string id;
+        long stoppedAt;
+        await using (var svc = await InProcessService.StartAsync(options))
+        {
+            id = (await ApiCalls.Submit(svc.Http, json)).Id;
+            await ApiCalls.WaitFor(svc.Http, id, j => j.Progress?.Step >= 12, Timeout, "at step 12");
+        }
+        await using (var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path)))
+        {
+            var logs = await svc.Http.GetStringAsync($"/api/jobs/{id}/logs");
+            Assert.Contains("checkpoint written", logs);
+            Assert.Contains("shutting down: requeued", logs);
+            var done = await ApiCalls.WaitFor(svc.Http, id, j => j.State.IsTerminal(), Timeout, "finished");
+            Assert.Equal((JobState.Succeeded, 2), (done.State, done.Attempts));
+            logs = await svc.Http.GetStringAsync($"/api/jobs/{id}/logs");
+            stoppedAt = long.Parse(System.Text.RegularExpressions.Regex.Match(logs, @"resumed from checkpoint at step (\d+)").Groups[1].Value);
+            Assert.InRange(stoppedAt, 12, 59);
+            var expected = await Reference.RunAsync(json);
+            Assert.Equal(expected["final_loss"], done.Metrics["final_loss"]);
+            Assert.Equal(expected["w0"], done.Metrics["w0"]);
+            Assert.Equal(expected["bias"], done.Metrics["bias"]);
+        }
+    }
+
+    private static IPAddress? OwnNonLoopbackAddress() => NetworkInterface.GetAllNetworkInterfaces()
+        .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+        .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+        .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        dir.Dispose();
+    }
+
+    private sealed class ThrowingExecutor : IJobExecutor
+    {
+        public static int Calls;
+        public Task<JobExecutionResult> ExecuteAsync(JobExecution execution, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Calls);
+            throw new OutOfMemoryException("simulated allocation failure");
+        }
+    }
+
+    private sealed class OutsideArtifactExecutor : IJobExecutor
+    {
+        public Task<JobExecutionResult> ExecuteAsync(JobExecution execution, CancellationToken ct) =>
+            Task.FromResult(new JobExecutionResult(new Dictionary<string, double>(), ["/etc/hostname"]));
+    }
+}

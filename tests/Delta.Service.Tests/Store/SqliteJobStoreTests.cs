@@ -1,0 +1,150 @@
+using Delta.Service.Jobs;
+using Delta.Service.Store;
+using Delta.Service.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Delta.Service.Tests.Store;
+
+public sealed class SqliteJobStoreTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private readonly ManualClock clock = new();
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
+
+    private async Task<SqliteJobStore> Store()
+    {
+        var s = new SqliteJobStore(Path.Combine(dir.Path, "jobs.db"), clock);
+        await s.InitializeAsync();
+        return s;
+    }
+
+    private static JobSubmission Sub(string name, string? key = null) => new(name, "cpu", $$"""{"name":"{{name}}"}""", key);
+
+    [Fact]
+    public async Task Lifecycle_queued_running_succeeded_keeps_metrics_artifacts_and_history()
+    {
+        var s = await Store();
+        var (job, created) = await s.SubmitAsync(Sub("a"));
+        Assert.True(created);
+        Assert.Equal(JobState.Queued, job.State);
+        Assert.Null(await s.ClaimNextAsync("cuda:0", "h1", Lease)); // other device: nothing to claim
+        var claimed = await s.ClaimNextAsync("cpu", "h1", Lease);
+        Assert.Equal((job.Id, JobState.Running, "h1", 1), (claimed!.Id, claimed.State, claimed.Owner, claimed.Attempts));
+        Assert.Equal(clock.Now + Lease, claimed.LeaseExpires);
+        Assert.True(await s.UpdateProgressAsync(job.Id, "h1", new JobProgress { Step = 3, TotalSteps = 10, Metrics = new Dictionary<string, double> { ["loss"] = 0.5 } }));
+        Assert.True(await s.UpdateProgressAsync(job.Id, "h1", new JobProgress { Step = 6, TotalSteps = 10, Metrics = new Dictionary<string, double> { ["loss"] = 0.25 } }));
+        await s.AppendLogAsync(job.Id, "hello");
+        Assert.True(await s.CompleteAsync(job.Id, "h1", new JobOutcome(JobState.Succeeded, null, new Dictionary<string, double> { ["acc"] = 0.9 }, ["/x/patch.dpatch"])));
+        var done = (await s.GetAsync(job.Id))!;
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Null(done.Owner);
+        Assert.Equal(0.9, done.Metrics["acc"]);
+        Assert.Equal(["/x/patch.dpatch"], done.Artifacts);
+        Assert.Equal(6, done.Progress!.Step);
+        Assert.Equal([3L, 6L], (await s.GetMetricHistoryAsync(job.Id)).Select(p => p.Step));
+        Assert.Equal(["hello"], (await s.GetLogsAsync(job.Id)).Select(l => l.Text));
+        Assert.Null(await s.ClaimNextAsync("cpu", "h1", Lease));
+    }
+
+    [Fact]
+    public async Task Idempotency_key_gives_one_job()
+    {
+        var s = await Store();
+        var (a, c1) = await s.SubmitAsync(Sub("a", "k1"));
+        var (b, c2) = await s.SubmitAsync(Sub("a-again", "k1"));
+        Assert.True(c1);
+        Assert.False(c2);
+        Assert.Equal(a.Id, b.Id);
+        Assert.Single(await s.ListAsync());
+    }
+
+    [Fact]
+    public async Task A_host_that_lost_its_lease_can_no_longer_write_and_the_job_is_requeued_and_resumed_elsewhere()
+    {
+        var s = await Store();
+        var (job, _) = await s.SubmitAsync(Sub("a"));
+        await s.ClaimNextAsync("cpu", "h1", Lease);
+        clock.Now += TimeSpan.FromSeconds(5);
+        Assert.False(await s.HeartbeatAsync(job.Id, "h1", Lease)); // held, not cancelled
+        clock.Now += TimeSpan.FromSeconds(9);
+        Assert.Equal(0, await s.RequeueStaleAsync(null)); // lease (extended at t=5) runs to t=15
+        clock.Now += TimeSpan.FromSeconds(2);
+        Assert.Equal(1, await s.RequeueStaleAsync(null));
+        var again = await s.ClaimNextAsync("cpu", "h2", Lease);
+        Assert.Equal(("h2", 2), (again!.Owner, again.Attempts));
+        Assert.Null(await s.HeartbeatAsync(job.Id, "h1", Lease));
+        Assert.False(await s.UpdateProgressAsync(job.Id, "h1", new JobProgress { Step = 1 }));
+        Assert.False(await s.CompleteAsync(job.Id, "h1", JobOutcome.Failed("late")));
+        Assert.True(await s.CompleteAsync(job.Id, "h2", new JobOutcome(JobState.Succeeded, null, new Dictionary<string, double>(), [])));
+        Assert.Contains((await s.GetLogsAsync(job.Id)), l => l.Text.Contains("requeued"));
+    }
+
+    [Fact]
+    public async Task Restarted_host_requeues_its_own_running_job_at_once()
+    {
+        var s = await Store();
+        var (job, _) = await s.SubmitAsync(Sub("a"));
+        await s.ClaimNextAsync("cpu", "h1", Lease);
+        Assert.Equal(0, await s.RequeueStaleAsync("h2"));
+        Assert.Equal(1, await s.RequeueStaleAsync("h1"));
+        Assert.Equal(JobState.Queued, (await s.GetAsync(job.Id))!.State);
+    }
+
+    [Fact]
+    public async Task Cancel_of_a_queued_job_is_immediate_and_of_a_running_one_is_a_flag_seen_by_the_heartbeat()
+    {
+        var s = await Store();
+        var (q, _) = await s.SubmitAsync(Sub("q"));
+        var (r, _) = await s.SubmitAsync(Sub("r"));
+        await s.ClaimNextAsync("cpu", "h1", Lease); // takes q (oldest)
+        Assert.Equal(JobState.Cancelled, (await s.RequestCancelAsync(r.Id))!.State);
+        var running = (await s.RequestCancelAsync(q.Id))!;
+        Assert.Equal((JobState.Running, true), (running.State, running.CancelRequested));
+        Assert.True(await s.HeartbeatAsync(q.Id, "h1", Lease));
+        Assert.Null(await s.RequestCancelAsync("nope"));
+    }
+
+    [Fact]
+    public async Task Concurrent_claimers_never_get_the_same_job()
+    {
+        var s = await Store();
+        for (var i = 0; i < 40; i++) await s.SubmitAsync(Sub($"j{i}"));
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(h => Task.Run(async () =>
+        {
+            var mine = new List<string>();
+            while (await s.ClaimNextAsync("cpu", $"h{h}", Lease) is { } j) mine.Add(j.Id);
+            return mine;
+        })));
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(40, all.Count);
+        Assert.Equal(40, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Completing_with_a_non_terminal_state_is_refused()
+    {
+        var s = await Store();
+        var (job, _) = await s.SubmitAsync(Sub("a"));
+        await Assert.ThrowsAsync<ArgumentException>(() => s.CompleteAsync(job.Id, "h1", new JobOutcome(JobState.Running, null, new Dictionary<string, double>(), [])));
+    }
+
+    [Fact]
+    public async Task Database_uses_wal_and_passes_integrity_check()
+    {
+        var s = await Store();
+        await s.SubmitAsync(Sub("a"));
+        using var c = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "jobs.db")};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", cmd.ExecuteScalar());
+        cmd.CommandText = "PRAGMA integrity_check";
+        Assert.Equal("ok", cmd.ExecuteScalar());
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        dir.Dispose();
+    }
+}
