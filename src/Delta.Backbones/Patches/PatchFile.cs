@@ -22,9 +22,13 @@ public static class PatchFile
 {
     private static readonly byte[] Magic = "DPATCH\n"u8.ToArray();
     private const int HashLength = 32;
+    /// <summary>Bytes of a patch file besides the manifest and the tensor section: magic, version, two lengths, SHA-256.</summary>
+    public const int FixedOverheadBytes = 7 + 4 + 8 + 8 + HashLength;
 
     public static byte[] Encode(PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors)
     {
+        if (manifest.FormatVersion != PatchManifest.CurrentFormatVersion)
+            throw new ArgumentException($"This build writes patch format version {PatchManifest.CurrentFormatVersion} only (manifest says {manifest.FormatVersion}).", nameof(manifest));
         var json = JsonSerializer.SerializeToUtf8Bytes(manifest, PatchJson.Options);
         using var tensorStream = new MemoryStream();
         using (var w = new BinaryWriter(tensorStream, Encoding.UTF8, leaveOpen: true))
@@ -51,10 +55,14 @@ public static class PatchFile
     public static (PatchManifest Manifest, Dictionary<string, Tensor>? Tensors) Decode(byte[] bytes, string path, bool withTensors)
     {
         var minimum = Magic.Length + 4 + 8;
-        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        var head = bytes.AsSpan(0, Math.Min(bytes.Length, Magic.Length));
+        if (!head.SequenceEqual(Magic.AsSpan(0, head.Length)))
             throw new PatchException(PatchErrorKind.Corrupt, path, "not a Delta patch (bad magic bytes).");
         if (bytes.Length < minimum) throw new PatchException(PatchErrorKind.Truncated, path, $"file is truncated ({bytes.Length} bytes, header needs {minimum}).");
+        // The version comes before any other check: a newer format's layout and checksum are not ours to judge.
         var version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(Magic.Length, 4));
+        if (version != PatchManifest.CurrentFormatVersion)
+            throw new PatchException(PatchErrorKind.UnsupportedFormatVersion, path, $"patch format version {version} is not supported (this build reads {PatchManifest.CurrentFormatVersion}).");
         var jsonLength = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(Magic.Length + 4, 8));
         long offset = minimum;
         if (jsonLength < 0 || offset + jsonLength + 8 > bytes.Length)
@@ -69,8 +77,6 @@ public static class PatchFile
         var expected = SHA256.HashData(bytes.AsSpan(0, (int)offset));
         if (!expected.AsSpan().SequenceEqual(bytes.AsSpan((int)offset, HashLength)))
             throw new PatchException(PatchErrorKind.Corrupt, path, "checksum mismatch: the file was altered or damaged.");
-        if (version != PatchManifest.CurrentFormatVersion)
-            throw new PatchException(PatchErrorKind.UnsupportedFormatVersion, path, $"patch format version {version} is not supported (this build reads {PatchManifest.CurrentFormatVersion}).");
         PatchManifest manifest;
         try { manifest = JsonSerializer.Deserialize<PatchManifest>(bytes.AsSpan((int)jsonStart, (int)jsonLength), PatchJson.Options) ?? throw new JsonException("empty manifest"); }
         catch (Exception e) when (e is JsonException or ArgumentException)

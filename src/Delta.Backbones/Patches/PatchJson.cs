@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Delta.Abstractions.Patches;
 using Delta.Abstractions.Backbones;
 
 namespace Delta.Backbones.Patches;
@@ -11,9 +13,22 @@ public static class PatchJson
 
     private static JsonSerializerOptions Create()
     {
-        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true };
+        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            WriteIndented = true,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { OmitDerivedBaseIdentity } },
+        };
         o.Converters.Add(new DeltaVariantConverter());
         return o;
+    }
+
+    /// <summary><see cref="PatchManifest.BaseIdentity"/> is computed from three stored fields; writing it too would
+    /// store the same facts twice (and it is ignored on reading anyway).</summary>
+    private static void OmitDerivedBaseIdentity(JsonTypeInfo info)
+    {
+        if (info.Type != typeof(PatchManifest)) return;
+        var derived = info.Properties.FirstOrDefault(p => string.Equals(p.Name, nameof(PatchManifest.BaseIdentity), StringComparison.OrdinalIgnoreCase));
+        if (derived is not null) info.Properties.Remove(derived);
     }
 
     private sealed class DeltaVariantConverter : JsonConverter<DeltaVariant>

@@ -46,7 +46,11 @@ public sealed partial class PatchStore : IPatchStore
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(tmp, path, overwrite: true);
+            // Without overwrite the rename itself refuses an existing target, so a patch that appeared since the
+            // check above (another process) is not replaced either.
+            try { File.Move(tmp, path, overwrite); }
+            catch (IOException) when (!overwrite && File.Exists(path))
+            { throw new PatchException(PatchErrorKind.AlreadyExists, path, "a patch with this name already exists (pass overwrite to replace it)."); }
         }
         finally
         {
@@ -104,13 +108,15 @@ public sealed partial class PatchStore : IPatchStore
 
     private string Resolve(string nameOrPath)
     {
+        // "name" and "name.dpatch" are looked up in the store; anything with a directory part is a path.
         string path;
-        if (nameOrPath.EndsWith(Extension, StringComparison.Ordinal) || nameOrPath.Contains('/') || nameOrPath.Contains('\\'))
+        if (nameOrPath.Contains('/') || nameOrPath.Contains('\\'))
             path = Path.GetFullPath(nameOrPath);
         else
         {
-            ValidateName(nameOrPath);
-            path = Path.Combine(Root, nameOrPath + Extension);
+            var name = nameOrPath.EndsWith(Extension, StringComparison.Ordinal) ? nameOrPath[..^Extension.Length] : nameOrPath;
+            ValidateName(name);
+            path = Path.Combine(Root, name + Extension);
         }
         if (!File.Exists(path)) throw new PatchException(PatchErrorKind.NotFound, path, "no such patch.");
         return path;

@@ -24,7 +24,7 @@ public static class StateDictFile
             {
                 ".dat" => ReadTorchSharp(path),
                 ".safetensors" => Safetensors.LoadStateDict(path, null),
-                ".pth" or ".pt" or ".bin" => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!),
+                ".pth" or ".pt" or ".bin" => ReadPickle(path),
                 _ => throw new NotSupportedException($"unsupported extension '{ext}' (supported: {string.Join(", ", Extensions)})"),
             };
         }
@@ -34,29 +34,62 @@ public static class StateDictFile
         }
     }
 
+    /// <summary>Writes a state dict as .dat (TorchSharp), .safetensors, or a PyTorch pickle (.pth/.pt/.bin, readable
+    /// by Python's torch.load). Tensors are copied to the CPU. Written to a temporary file in the same folder and
+    /// renamed, so an existing file is replaced only by a complete one.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> state)
     {
         var ext = Path.GetExtension(path).ToLowerInvariant();
-        var dict = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
-        var tmp = path + ".tmp";
-        switch (ext)
+        if (!Extensions.Contains(ext))
+            throw new NotSupportedException($"{path}: unsupported extension '{ext}' (supported: {string.Join(", ", Extensions)}).");
+        var full = Path.GetFullPath(path);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
+        using var scope = NewDisposeScope();
+        var dict = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
+        try
         {
-            case ".dat":
-                using (var stream = File.Create(tmp))
-                using (var writer = new BinaryWriter(stream))
-                {
-                    nn.Module.save_state_dict(writer, dict);
-                    writer.Flush();
-                    stream.Flush(flushToDisk: true);
-                }
-                break;
-            case ".safetensors":
-                Safetensors.SaveStateDict(tmp, dict);
-                break;
-            default:
-                throw new NotSupportedException($"{path}: writing '{ext}' is not supported (use .dat or .safetensors).");
+            switch (ext)
+            {
+                case ".dat":
+                    using (var stream = new FileStream(tmp, FileMode.CreateNew))
+                    using (var writer = new BinaryWriter(stream))
+                    {
+                        nn.Module.save_state_dict(writer, dict);
+                        writer.Flush();
+                        stream.Flush(flushToDisk: true);
+                    }
+                    break;
+                case ".safetensors":
+                    Safetensors.SaveStateDict(tmp, dict);
+                    break;
+                default:
+                    PyTorchPickler.PickleStateDict(tmp, dict);
+                    break;
+            }
+            File.Move(tmp, full, overwrite: true);
         }
-        File.Move(tmp, path, overwrite: true);
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <summary>A pickled dict of tensors (torch.save(model.state_dict())); a full training checkpoint or a pickled
+    /// module is refused with the offending key, rather than half-read.</summary>
+    private static Dictionary<string, Tensor> ReadPickle(string path)
+    {
+        var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in PyTorchUnpickler.UnpickleStateDict(path))
+        {
+            if (e.Key is not string key || e.Value is not Tensor t)
+            {
+                foreach (var loaded in dict.Values) loaded.Dispose();
+                throw new InvalidDataException($"entry '{e.Key}' is a {e.Value?.GetType().Name ?? "null"}, not a tensor: " +
+                    "expected a plain state dict (save model.state_dict(), not a checkpoint or the module)");
+            }
+            dict[key] = t;
+        }
+        return dict;
     }
 
     private static Dictionary<string, Tensor> ReadTorchSharp(string path)

@@ -15,9 +15,20 @@ public static class ImageCodec
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageDecodeException(path, $"cannot be read ({e.Message})."); }
         if (bytes.Length == 0) throw new ImageDecodeException(path, "file is empty.");
+        if (IsTruncatedJpeg(bytes)) throw new ImageDecodeException(path, "truncated JPEG (no end-of-image marker); libjpeg would return a partly grey image.");
         using var mat = Cv2.ImDecode(bytes, ImreadModes.Color);
         if (mat.Empty()) throw new ImageDecodeException(path, "not a decodable image (corrupt or unsupported format).");
         return MatToRgbTensor(mat);
+    }
+
+    /// <summary>A JPEG (FF D8 FF) whose last 4 KiB hold no end-of-image marker (FF D9) was cut off: libjpeg only warns
+    /// "premature end of data" and fills the rest with grey, which would be a silent wrong result.</summary>
+    private static bool IsTruncatedJpeg(byte[] b)
+    {
+        if (b.Length < 3 || b[0] != 0xFF || b[1] != 0xD8 || b[2] != 0xFF) return false;
+        for (int i = b.Length - 2; i >= Math.Max(2, b.Length - 4096); i--)
+            if (b[i] == 0xFF && b[i + 1] == 0xD9) return false;
+        return true;
     }
 
     /// <summary>CV_8UC3 BGR Mat → float RGB [3, H, W] in [0, 1].</summary>
@@ -41,6 +52,13 @@ public static class ImageCodec
         var mat = new Mat((int)hwc.shape[0], (int)hwc.shape[1], MatType.CV_8UC3);
         hwc.bytes.CopyTo(new Span<byte>((void*)mat.Data, (int)hwc.numel()));
         return mat;
+    }
+
+    /// <summary>Writes float RGB [3, H, W] (or grey [1, H, W]) in [0, 1] as an 8-bit PNG.</summary>
+    public static void WritePng(string path, Tensor chw)
+    {
+        using var mat = RgbTensorToMat(chw);
+        WritePng(path, mat);
     }
 
     public static void WritePng(string path, Mat image)

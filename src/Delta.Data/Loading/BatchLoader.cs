@@ -1,17 +1,21 @@
 using System.Collections.Concurrent;
 using Delta.Abstractions.Backbones;
 using Delta.Data.Datasets;
+using Delta.Data.Transforms;
 using static TorchSharp.torch;
 
 namespace Delta.Data.Loading;
 
 /// <summary>
 /// Batches of a dataset, ready for a backbone: items resized to <c>Size</c>, greyscale expanded to RGB,
-/// optional horizontal flip, then the backbone's own preprocessing — applied per batch, on the device.
+/// optional per-item <see cref="Transform"/> (augmentation) and horizontal flip, then the backbone's own
+/// preprocessing — applied once per batch, on the device.
 /// Order: a seeded permutation per epoch (deterministic given seed and epoch), or the dataset order.
-/// In-memory datasets are sliced directly; file datasets are decoded by <see cref="Workers"/> threads into a
-/// bounded queue of <see cref="Prefetch"/> ready batches. Tensors made on worker threads are detached from
-/// any dispose scope and handed over to the consumer's batch, which the train loop disposes.
+/// In-memory datasets without a transform are sliced directly; otherwise items are decoded and transformed by
+/// <see cref="Workers"/> threads into a bounded queue of at most <see cref="Prefetch"/> ready batches. Each item's
+/// random generator is seeded from (seed, epoch, position), so results do not depend on which thread ran it.
+/// Tensors made on worker threads are detached from every dispose scope and owned by the batch, which the
+/// consumer (the train loop) disposes. Leaving an epoch early stops the workers and frees queued batches.
 /// </summary>
 public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, int batchSize, int size, IInputPreprocessing preprocessing, Device device)
 {
@@ -21,54 +25,107 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
     public int Seed { get; init; }
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
     public int Prefetch { get; init; } = 2;
+    /// <summary>Per-item augmentation on CPU [C, H, W] in [0, 1] (e.g. <see cref="RandomResizedCrop"/>); its output is resized to Size if needed.</summary>
+    public IImageTransform? Transform { get; init; }
 
     public int Count => indices.Count;
     public long BatchesPerEpoch => DropLast ? indices.Count / batchSize : (indices.Count + batchSize - 1) / batchSize;
+    /// <summary>Most batches that waited in the queue at once during the last epoch (never above <see cref="Prefetch"/>).</summary>
+    public int PeakQueued { get; private set; }
 
-    public IEnumerable<ImageBatch> Epoch(int epoch)
+    /// <summary>The item order of <paramref name="epoch"/> (before batching).</summary>
+    public int[] Order(int epoch)
     {
         var order = indices.ToArray();
         var rng = new Random(unchecked(Seed * 7919 + epoch));
         if (Shuffle) for (int i = order.Length - 1; i > 0; i--) { var j = rng.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
-        var chunks = Enumerable.Range(0, (int)BatchesPerEpoch).Select(b => order.Skip(b * batchSize).Take(batchSize).ToArray()).ToList();
-        var flips = chunks.Select(c => c.Select(_ => HorizontalFlip && rng.NextDouble() < 0.5).ToArray()).ToList();
-        if (data is TensorImageDataset memory)
-        {
-            for (int b = 0; b < chunks.Count; b++) yield return Assemble(memory, chunks[b], flips[b]);
-            yield break;
-        }
-        using var queue = new BlockingCollection<(int Index, Tensor Raw)>(Math.Max(1, Prefetch));
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                for (int b = 0; b < chunks.Count; b++)
-                {
-                    var items = new Tensor[chunks[b].Length];
-                    Parallel.For(0, items.Length, new ParallelOptions { MaxDegreeOfParallelism = Workers }, i =>
-                    {
-                        items[i] = data.Load(chunks[b][i]).DetachFromDisposeScope();
-                    });
-                    var stacked = stack(items).DetachFromDisposeScope();
-                    foreach (var t in items) t.Dispose();
-                    queue.Add((b, stacked));
-                }
-            }
-            finally { queue.CompleteAdding(); }
-        });
-        foreach (var (b, raw) in queue.GetConsumingEnumerable())
-        {
-            using (raw) yield return Finish(raw, chunks[b], flips[b]);
-        }
-        producer.GetAwaiter().GetResult();            // surfaces a decode error (it names the file)
+        return order;
     }
 
-    private ImageBatch Assemble(TensorImageDataset memory, int[] ids, bool[] flip)
+    public IEnumerable<ImageBatch> Epoch(int epoch)
     {
-        using var idx = tensor(ids.Select(i => (long)i).ToArray(), dtype: ScalarType.Int64);
-        using var raw = memory.Images.index_select(0, idx);
-        return Finish(raw, ids, flip);
+        if (batchSize <= 0) throw new InvalidOperationException($"batch size must be positive, got {batchSize}.");
+        var order = Order(epoch);
+        var flipRng = new Random(unchecked(Seed * 104729 + epoch * 31 + 17));
+        var chunks = Enumerable.Range(0, (int)BatchesPerEpoch).Select(b => order.Skip(b * batchSize).Take(batchSize).ToArray()).ToList();
+        var flips = chunks.Select(c => c.Select(_ => HorizontalFlip && flipRng.NextDouble() < 0.5).ToArray()).ToList();
+        PeakQueued = 0;
+        if (data is TensorImageDataset memory && Transform is null)
+        {
+            for (int b = 0; b < chunks.Count; b++)
+            {
+                using var raw = memory.Gather(chunks[b]);
+                yield return Finish(raw, chunks[b], flips[b]);
+            }
+            yield break;
+        }
+
+        var queue = new BlockingCollection<(int Index, Tensor Raw)>(Math.Max(1, Prefetch));
+        using var stop = new CancellationTokenSource();
+        var producer = Task.Run(() => Produce(epoch, chunks, queue, stop.Token));
+        try
+        {
+            foreach (var (b, raw) in queue.GetConsumingEnumerable())
+            {
+                using (raw) yield return Finish(raw, chunks[b], flips[b]);
+            }
+            producer.GetAwaiter().GetResult();            // surfaces a decode error (it names the file)
+        }
+        finally
+        {
+            stop.Cancel();
+            while (queue.TryTake(out var left)) left.Raw.Dispose();
+            try { producer.Wait(); } catch (AggregateException) when (stop.IsCancellationRequested) { }
+            while (queue.TryTake(out var left)) left.Raw.Dispose();
+            queue.Dispose();
+        }
     }
+
+    private void Produce(int epoch, List<int[]> chunks, BlockingCollection<(int, Tensor)> queue, CancellationToken token)
+    {
+        try
+        {
+            for (int b = 0; b < chunks.Count && !token.IsCancellationRequested; b++)
+            {
+                var ids = chunks[b];
+                var items = new Tensor[ids.Length];
+                try
+                {
+                    Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = token }, i =>
+                    {
+                        var rng = new Random(ItemSeed(epoch, b * batchSize + i));
+                        items[i] = LoadItem(ids[i], rng);
+                    });
+                    Tensor stacked;
+                    using (var scope = NewDisposeScope()) stacked = stack(items).DetachFromDisposeScope();
+                    try { queue.Add((b, stacked), token); }
+                    catch (OperationCanceledException) { stacked.Dispose(); throw; }
+                    lock (queue) PeakQueued = Math.Max(PeakQueued, queue.Count);
+                }
+                finally { foreach (var t in items) t?.Dispose(); }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested) { }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Surface the first decode error itself (it names the file), not Parallel.For's wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
+        finally { queue.CompleteAdding(); }
+    }
+
+    /// <summary>Decode + augment one item on a worker thread; the result belongs to no dispose scope. [C, Size, Size], C = 3.</summary>
+    private Tensor LoadItem(int index, Random rng)
+    {
+        using var scope = NewDisposeScope();
+        var x = data.Load(index);
+        if (Transform is not null) x = Transform.Apply(x, rng);
+        if (x.shape[1] != size || x.shape[2] != size) x = Transforms.Resize.To(x, size, size);
+        if (x.shape[0] == 1) x = x.expand(3, -1, -1);
+        return x.contiguous().DetachFromDisposeScope();
+    }
+
+    private int ItemSeed(int epoch, int position) => HashCode.Combine(Seed, epoch, position);
 
     private ImageBatch Finish(Tensor raw, int[] ids, bool[] flip)
     {

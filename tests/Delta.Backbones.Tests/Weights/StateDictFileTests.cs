@@ -20,6 +20,8 @@ public sealed class StateDictFileTests : IDisposable
     [Theory]
     [InlineData(".dat")]
     [InlineData(".safetensors")]
+    [InlineData(".pth")]
+    [InlineData(".bin")]
     public void AFileWrittenFromOneBaseLoadsIntoTheRegistryAsThatBase(string ext)
     {
         using var registry = BackboneRegistry.CreateDefault();
@@ -53,6 +55,49 @@ public sealed class StateDictFileTests : IDisposable
         Assert.Contains("missing keys (1): layer1.0.conv1.weight", msg);
         Assert.Contains("unexpected keys (1): layer9.extra", msg);
         Assert.Contains("bn1.weight: expected [8], found [5]", msg);
+    }
+
+    [Fact]
+    public void ATorchvisionClassifierIsUnexpectedUnlessExplicitlyIgnored()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var model = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet" }).Model;
+        using var scope = NewDisposeScope();
+        var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        state["fc.weight"] = zeros(10, 64);
+        state["fc.bias"] = zeros(10);
+        var fresh = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet", Weights = "random" }).Model;
+        var e = Assert.Throws<InvalidDataException>(() => StateDictMatcher.LoadStrict(fresh, state, "in-memory"));
+        Assert.Contains("unexpected keys (2): fc.bias, fc.weight", e.Message);
+        StateDictMatcher.LoadStrict(fresh, state, "in-memory", StateDictMatcher.ClassifierPrefixes);
+    }
+
+    /// <summary>torchvision's original model-zoo files predate num_batches_tracked; PyTorch fills it in, so do we.</summary>
+    [Fact]
+    public void AStateDictWithoutBatchNormCountersLoadsWithCountersAtZero()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var model = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet" }).Model;
+        var state = model.state_dict().Where(kv => !kv.Key.EndsWith("num_batches_tracked")).ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        Assert.Equal(20, model.state_dict().Count(kv => kv.Key.EndsWith("num_batches_tracked")));
+        var path = Path.Combine(dir, "old.pth");
+        StateDictFile.Write(path, state);
+        var loaded = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet", Weights = path }).Model.state_dict();
+        Assert.Equal(0L, loaded["layer1.0.bn1.num_batches_tracked"].item<long>());
+        foreach (var (k, v) in state) Assert.True(v.Equals(loaded[k]), k);
+    }
+
+    [Fact]
+    public void APickleThatIsNotAPlainStateDictIsRefusedNamingTheEntry()
+    {
+        var path = Path.Combine(dir, "checkpoint.pt");
+        // torch.save's layout: a zip whose data.pkl is the pickled object; here a dict holding a number, like a training checkpoint.
+        using (var zip = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create))
+        using (var entry = zip.CreateEntry("checkpoint/data.pkl").Open())
+            entry.Write(new Razorvine.Pickle.Pickler().dumps(new System.Collections.Hashtable { ["epoch"] = 3 }));
+        var e = Assert.Throws<InvalidDataException>(() => StateDictFile.Read(path));
+        Assert.Contains("checkpoint.pt", e.Message);
+        Assert.Contains("'epoch'", e.Message);
     }
 
     [Fact]

@@ -25,6 +25,22 @@ public static class CntkResNet18Mapping
     /// <summary>torchvision key → ONNX initializer name (BatchNorm's num_batches_tracked has no source).</summary>
     public static IReadOnlyDictionary<string, string> TorchToOnnx { get; } = Build();
 
+    /// <summary>Each convolution with the BatchNorm that follows it, by torchvision module name
+    /// (conv1/bn1, layerS.B.conv1/bn1, …/conv2/bn2, …/downsample.0/downsample.1): 22 pairs.</summary>
+    public static IReadOnlyList<(string Conv, string Bn)> ConvBnPairs { get; } = BuildPairs();
+
+    private static List<(string, string)> BuildPairs()
+    {
+        var pairs = new List<(string, string)> { ("conv1", "bn1") };
+        foreach (var b in Blocks)
+        {
+            pairs.Add(($"{b.Prefix}.conv1", $"{b.Prefix}.bn1"));
+            pairs.Add(($"{b.Prefix}.conv2", $"{b.Prefix}.bn2"));
+            if (b.DsConv is not null) pairs.Add(($"{b.Prefix}.downsample.0", $"{b.Prefix}.downsample.1"));
+        }
+        return pairs;
+    }
+
     private static Dictionary<string, string> Build()
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -10,8 +10,8 @@ namespace Delta.Backbones.Weights.Cntk;
 /// <summary>
 /// "imagenet" for resnet18_cntk: the real ImageNet-pretrained ResNet-18 shipped as ONNX in NuGet
 /// Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (fetched by ./delta setup into the asset cache), read with
-/// Delta's own protobuf reader and mapped by <see cref="CntkResNet18Mapping"/>. Shapes are checked against the
-/// model; BatchNorm's num_batches_tracked (not in ONNX) is set to 0.
+/// Delta's own protobuf reader and mapped by <see cref="CntkResNet18Mapping"/>. The mapping is checked against the
+/// graph's wiring (<see cref="CntkGraphCheck"/>) and the shapes against the model; BatchNorm's num_batches_tracked (not in ONNX) is set to 0.
 /// </summary>
 public sealed class ImagenetOnnxWeights : IBaseWeightsSource
 {
@@ -28,6 +28,7 @@ public sealed class ImagenetOnnxWeights : IBaseWeightsSource
     {
         var path = AssetPaths.Require(AssetPaths.ResNet18Onnx);
         var onnx = OnnxModel.Load(path);
+        CntkGraphCheck.Validate(onnx);
         var state = new Dictionary<string, Tensor>();
         try
         {

@@ -104,7 +104,7 @@ public sealed class OnnxModel
                 case 4 when wire == ProtoReader.LengthDelimited:                       // packed float_data
                     var span = r.ReadBytes();
                     if (span.Length % 4 != 0) throw new InvalidDataException($"{path}: float_data of a tensor has {span.Length} bytes, not a multiple of 4.");
-                    for (int i = 0; i < span.Length; i += 4) floats.Add(System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(span.Slice(i, 4)));
+                    floats.AddRange(LittleEndianFloats(span));
                     break;
                 case 8 when wire == ProtoReader.LengthDelimited: name = r.ReadString(); break;
                 case 9 when wire == ProtoReader.LengthDelimited: raw = r.ReadBytes().ToArray(); break;
@@ -116,13 +116,21 @@ public sealed class OnnxModel
         if (raw is not null)
         {
             if (raw.Length % 4 != 0) throw new InvalidDataException($"{path}: raw_data of '{name}' has {raw.Length} bytes, not a multiple of 4.");
-            values = new float[raw.Length / 4];
-            Buffer.BlockCopy(raw, 0, values, 0, raw.Length);
+            values = LittleEndianFloats(raw);
         }
         else values = floats.ToArray();
         var expected = dims.Aggregate(1L, (a, d) => a * d);
         if (values.Length != expected)
             throw new InvalidDataException($"{path}: initializer '{name}' has {values.Length} values but dims [{string.Join(", ", dims)}] need {expected}.");
         return new OnnxTensor(name, dims.ToArray(), values);
+    }
+
+    /// <summary>Protobuf's packed floats and ONNX raw_data are little-endian IEEE 754, whatever the host.</summary>
+    private static float[] LittleEndianFloats(ReadOnlySpan<byte> bytes)
+    {
+        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+        if (!BitConverter.IsLittleEndian)
+            for (int i = 0; i < values.Length; i++) values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4, 4));
+        return values;
     }
 }

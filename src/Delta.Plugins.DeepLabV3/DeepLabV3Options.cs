@@ -1,0 +1,43 @@
+using Delta.Abstractions.Plugins;
+
+namespace Delta.Plugins.DeepLabV3;
+
+/// <summary>
+/// DeepLab-V3 settings (job file "options"). Δ stages come from the job's "delta" section: Δ(n) with a frozen
+/// base is the paper's mode, delta.stages = 0 trains the head on the plain frozen base. Full fine-tuning of the
+/// base is a baseline for experiments through <see cref="Model.DeepLabV3Model"/> with
+/// BackboneRequest.TrainableBase; the plugin does not offer it, because a patch never holds base weights.
+/// </summary>
+public sealed class DeepLabV3Options : ITaskOptions
+{
+    /// <summary>21 for VOC (background + 20 classes).</summary>
+    public int NumClasses { get; set; } = 21;
+    /// <summary>8 or 16: the backbone's dilation and the ASPP rates (6/12/18 at 16, doubled at 8).</summary>
+    public int OutputStride { get; set; } = 16;
+    public int CropSize { get; set; } = 513;
+    public double MinScale { get; set; } = 0.5;
+    public double MaxScale { get; set; } = 2.0;
+    public bool Flip { get; set; } = true;
+    public int HeadChannels { get; set; } = 256;
+    /// <summary>Auxiliary FCN head on C4, weighted by <see cref="AuxLossWeight"/> in training (torchvision: 0.5).</summary>
+    public bool AuxiliaryHead { get; set; } = true;
+    public double AuxLossWeight { get; set; } = 0.5;
+    public string TrainSplit { get; set; } = "train";
+    public string ValSplit { get; set; } = "val";
+    /// <summary>Score at most this many validation images after each epoch (0 = all).</summary>
+    public int ValidationImages { get; set; }
+    /// <summary>Colour overlays written by evaluate (the first N images).</summary>
+    public int Overlays { get; set; } = 8;
+
+    public IEnumerable<string> Validate()
+    {
+        if (NumClasses is < 2 or > 255) yield return $"options.numClasses must be 2..255 (got {NumClasses}).";
+        if (OutputStride is not (8 or 16)) yield return $"options.outputStride must be 8 or 16 (got {OutputStride}).";
+        if (CropSize < 32) yield return $"options.cropSize must be ≥ 32 (got {CropSize}).";
+        if (!(MinScale > 0) || !(MaxScale >= MinScale) || double.IsInfinity(MaxScale)) yield return $"options.minScale/maxScale must satisfy 0 < minScale ≤ maxScale (got {MinScale}, {MaxScale}).";
+        if (HeadChannels < 1) yield return $"options.headChannels must be ≥ 1 (got {HeadChannels}).";
+        if (!(AuxLossWeight >= 0) || double.IsInfinity(AuxLossWeight)) yield return $"options.auxLossWeight must be ≥ 0 (got {AuxLossWeight}).";
+        if (ValidationImages < 0) yield return $"options.validationImages must be ≥ 0 (got {ValidationImages}).";
+        if (Overlays < 0) yield return $"options.overlays must be ≥ 0 (got {Overlays}).";
+    }
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Patches;
+using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
+using Delta.Data.Images;
+using Delta.Plugins.DeepLabV3.Data;
+using Delta.Plugins.DeepLabV3.Losses;
+using Delta.Plugins.DeepLabV3.Metrics;
+using Delta.Plugins.DeepLabV3.Model;
+using static TorchSharp.torch;
+
+namespace Delta.Plugins.DeepLabV3;
+
+/// <summary>
+/// Semantic segmentation (DeepLab-V3, paper Table 7) on a frozen, dilated Δ-backbone. train: VOC split
+/// <see cref="DeepLabV3Options.TrainSplit"/>, losses "seg" (+ "aux"), validation mIoU per epoch; the patch holds
+/// Δ weights ("delta.*") and both heads ("head.*"). evaluate: full-resolution mIoU / per-class IoU / pixel accuracy on
+/// the request's split, predictions as palette PNGs and overlays. predict: palette PNG + overlay per image.
+/// </summary>
+public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
+{
+    public const string Id = "deeplabv3";
+
+    public override TaskPluginInfo Info { get; } = new(Id,
+        "DeepLab-V3 semantic segmentation (ASPP, VOC layout) on a dilated, frozen Δ-backbone",
+        TaskKind.Segmentation, ["resnet50", "resnet101", "tiny_bottleneck"], [0, 1, 2, 4]);
+
+    protected override Task<TrainResult> TrainAsync(TaskContext context, TrainRequest request, DeepLabV3Options options, CancellationToken cancellationToken)
+    {
+        var job = request.Job;
+        manual_seed(job.Seed);
+        var backboneRequest = new BackboneRequest
+        {
+            Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device,
+            OutputStride = options.OutputStride, Seed = job.Seed,
+        };
+        using var backbone = context.Backbones.Create(backboneRequest);
+        using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead);
+        var train = new VocSegmentationDataset(request.DatasetPath, options.TrainSplit, options.NumClasses);
+        var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
+        var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,
+            options.CropSize, options.MinScale, options.MaxScale, options.Flip, job.Seed);
+        var auxWeight = options.AuxLossWeight;
+
+        var loop = new TrainLoop<SegmentationBatch>
+        {
+            Parameters = model.TrainableParameters,
+            Losses = batch => Losses(model, batch, auxWeight),
+            Batches = batches.Epoch,
+            Hyper = job.Hyper,
+            StepsPerEpoch = batches.BatchesPerEpoch,
+            SetTrainMode = model.Train,
+            Validate = () => ScoresToMetrics(SegmentationEvaluator.Evaluate(model, val, backbone.Preprocessing, options.ValidationImages, cancellationToken: cancellationToken)),
+            Monitor = "mIoU",
+            State = new HeadAndDeltaState(model),
+            CheckpointDir = request.CheckpointDir,
+            Resume = request.Resume,
+            Progress = request.Progress,
+        };
+        context.Trainer.Fit(loop, cancellationToken);
+
+        var scores = SegmentationEvaluator.Evaluate(model, val, backbone.Preprocessing, options.ValidationImages, cancellationToken: cancellationToken);
+        var metrics = ScoresToMetrics(scores);
+        var manifest = new PatchManifest
+        {
+            Architecture = backbone.Base.Architecture, BaseWeights = backbone.Base.Weights, BaseWeightsSha256 = backbone.Base.WeightsSha256,
+            Delta = backbone.Delta, PluginId = Id, Task = job.Name,
+            ClassNames = options.NumClasses == VocPalette.ClassNames.Length ? VocPalette.ClassNames : Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+            Metrics = metrics,
+            Properties = new Dictionary<string, string>
+            {
+                ["numClasses"] = options.NumClasses.ToString(CultureInfo.InvariantCulture),
+                ["outputStride"] = options.OutputStride.ToString(CultureInfo.InvariantCulture),
+                ["headChannels"] = options.HeadChannels.ToString(CultureInfo.InvariantCulture),
+                ["auxiliaryHead"] = options.AuxiliaryHead ? "true" : "false",
+            },
+        };
+        var summary = context.Patches.Save(job.Name, manifest, new HeadAndDeltaState(model).CheckpointState());
+        return Task.FromResult(new TrainResult(summary, metrics, []));
+    }
+
+    /// <summary>The named losses for the host Trainer: "seg" on the main head, "aux" (weighted) on the FCN head.</summary>
+    public static IReadOnlyDictionary<string, Tensor> Losses(DeepLabV3Model model, SegmentationBatch batch, double auxWeight)
+    {
+        var output = model.Forward(batch.Images, withAux: auxWeight > 0);
+        var losses = new Dictionary<string, Tensor> { ["seg"] = SegmentationLoss.CrossEntropy(output.Logits, batch.Labels) };
+        if (output.AuxLogits is { } aux) losses["aux"] = SegmentationLoss.CrossEntropy(aux, batch.Labels) * auxWeight;
+        return losses;
+    }
+
+    protected override Task<EvaluateResult> EvaluateAsync(TaskContext context, EvaluateRequest request, DeepLabV3Options options, CancellationToken cancellationToken)
+    {
+        using var loaded = LoadPatched(context, request.Patch);
+        var dataset = new VocSegmentationDataset(request.DatasetPath, request.Split, loaded.Model.NumClasses);
+        var predictions = Path.Combine(request.OutputDir, "predictions");
+        var overlays = Path.Combine(request.OutputDir, "overlays");
+        var scores = SegmentationEvaluator.Evaluate(loaded.Model, dataset, loaded.Backbone.Preprocessing, 0, predictions, overlays, options.Overlays, cancellationToken);
+        var metrics = ScoresToMetrics(scores);
+        var names = loaded.ClassNames;
+        var table = Path.Combine(request.OutputDir, "class_iou.tsv");
+        File.WriteAllLines(table, new[] { "class\tIoU" }.Concat(scores.ClassIoU.Select((v, i) =>
+            $"{(i < names.Count ? names[i] : i.ToString(CultureInfo.InvariantCulture))}\t{(double.IsNaN(v) ? "absent" : v.ToString("F4", CultureInfo.InvariantCulture))}")));
+        return Task.FromResult(new EvaluateResult(metrics, [predictions, overlays, table]));
+    }
+
+    protected override Task<PredictResult> PredictAsync(TaskContext context, PredictRequest request, DeepLabV3Options options, CancellationToken cancellationToken)
+    {
+        using var loaded = LoadPatched(context, request.Patch);
+        loaded.Model.Train(false);
+        var items = new List<Prediction>();
+        foreach (var input in request.Inputs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var image = ImageCodec.ReadRgb(input);
+            var prediction = SegmentationEvaluator.Predict(loaded.Model, loaded.Backbone.Preprocessing, image);
+            var stem = Path.GetFileNameWithoutExtension(input);
+            var labelPng = Path.Combine(request.OutputDir, stem + ".png");
+            var overlay = Path.Combine(request.OutputDir, stem + "_overlay.png");
+            SegmentationEvaluator.WriteLabelPng(labelPng, prediction);
+            SegmentationRendering.WriteOverlay(overlay, image, prediction);
+            var counts = prediction.reshape(-1).bincount(null, minlength: loaded.Model.NumClasses).cpu().data<long>().ToArray();
+            double total = prediction.numel();
+            var shares = counts.Select((c, i) => (c, i)).Where(t => t.c > 0)
+                .ToDictionary(t => t.i < loaded.ClassNames.Count ? loaded.ClassNames[t.i] : t.i.ToString(CultureInfo.InvariantCulture), t => t.c / total);
+            items.Add(new SegmentationPrediction(input, labelPng, overlay, shares));
+        }
+        return Task.FromResult(new PredictResult(items));
+    }
+
+    private static Dictionary<string, double> ScoresToMetrics(SegmentationScores s) => new()
+    {
+        ["mIoU"] = s.MeanIoU,
+        ["pixelAccuracy"] = s.PixelAccuracy,
+    };
+
+    /// <summary>Rebuilds backbone + heads from a patch's manifest and loads its tensors strictly (patch for another base: refused by the store).</summary>
+    private static LoadedModel LoadPatched(TaskContext context, string patchName)
+    {
+        var summary = context.Patches.Inspect(patchName);
+        var manifest = summary.Manifest;
+        if (manifest.PluginId != Id) throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch belongs to plugin '{manifest.PluginId}', not '{Id}'.");
+        int Property(string key) => manifest.Properties.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture)
+            : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"manifest lacks the DeepLab-V3 property '{key}'.");
+        var backbone = context.Backbones.Create(new BackboneRequest
+        {
+            Architecture = manifest.Architecture, Weights = manifest.BaseWeights, Delta = manifest.Delta, Device = context.Device, OutputStride = Property("outputStride"),
+        });
+        try
+        {
+            var model = new DeepLabV3Model(backbone, Property("numClasses"), Property("outputStride"), Property("headChannels"),
+                manifest.Properties.GetValueOrDefault("auxiliaryHead") == "true");
+            using var patch = context.Patches.Load(patchName, backbone.Base);
+            new HeadAndDeltaState(model).LoadCheckpointState(patch.Tensors);
+            return new LoadedModel(backbone, model, manifest.ClassNames);
+        }
+        catch
+        {
+            backbone.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record LoadedModel(IDeltaBackbone Backbone, DeepLabV3Model Model, IReadOnlyList<string> ClassNames) : IDisposable
+    {
+        public void Dispose() { Model.Dispose(); Backbone.Dispose(); }
+    }
+}

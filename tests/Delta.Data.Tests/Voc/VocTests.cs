@@ -1,0 +1,153 @@
+using Delta.Data.Voc;
+using OpenCvSharp;
+
+namespace Delta.Data.Tests.Voc;
+
+public sealed class VocTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("delta-voc-").FullName;
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private string Generate(int count = 12, int seed = 3) =>
+        SyntheticVocGenerator.Generate(Path.Combine(dir, "s" + seed), new SyntheticVocOptions(Count: count, Width: 96, Height: 80, Seed: seed));
+
+    [Fact]
+    public void PalettePng_RoundTrips_Indices_And_OpenCv_Sees_The_Voc_Colours()
+    {
+        var idx = new byte[7 * 5];
+        for (int i = 0; i < idx.Length; i++) idx[i] = (byte)(i % 21);
+        idx[3] = 255;
+        var path = Path.Combine(dir, "p.png");
+        PalettePng.Write(path, idx, 7, 5, VocClasses.ColorMap);
+        var (back, w, h) = PalettePng.Read(path);
+        Assert.Equal((7, 5), (w, h));
+        Assert.Equal(idx, back);
+        using var bgr = Cv2.ImRead(path, ImreadModes.Color); // an independent decoder maps indices to palette colours
+        var c = bgr.At<Vec3b>(0, 1); // index 1 = aeroplane = (128, 0, 0) RGB
+        Assert.Equal((0, 0, 128), (c.Item0, c.Item1, c.Item2));
+        var v = bgr.At<Vec3b>(0, 3); // 255 = void = (224, 224, 192) RGB
+        Assert.Equal((192, 224, 224), (v.Item0, v.Item1, v.Item2));
+    }
+
+    [Fact]
+    public void PalettePng_Reads_Filtered_Greyscale_Written_By_OpenCv()
+    {
+        using var m = new Mat(9, 11, MatType.CV_8UC1);
+        Cv2.Randu(m, new Scalar(0), new Scalar(255));
+        var path = Path.Combine(dir, "g.png");
+        Cv2.ImWrite(path, m); // libpng chooses filters per row (Sub/Up/Paeth), exercising the unfilter code
+        var (back, _, _) = PalettePng.Read(path);
+        var expected = new byte[99];
+        System.Runtime.InteropServices.Marshal.Copy(m.Data, expected, 0, 99);
+        Assert.Equal(expected, back);
+    }
+
+    [Fact]
+    public void PalettePng_Corrupt_Crc_Names_The_File()
+    {
+        var path = Path.Combine(dir, "c.png");
+        PalettePng.Write(path, new byte[16], 4, 4, VocClasses.ColorMap);
+        var bytes = File.ReadAllBytes(path);
+        bytes[20] ^= 0xFF; // inside IHDR
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => PalettePng.Read(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("CRC", e.Message);
+    }
+
+    [Fact]
+    public void Generator_Writes_The_Voc_Layout_And_Readers_Read_It_Back()
+    {
+        var voc = Generate();
+        foreach (var s in SyntheticVocGenerator.MainSplits) Assert.True(File.Exists(Path.Combine(voc, "ImageSets/Main", s + ".txt")));
+        Assert.True(File.Exists(Path.Combine(voc, "ImageSets/Main/cat_trainval.txt")));
+        var trainval = VocDetectionReader.Read(voc, "trainval");
+        var test = VocDetectionReader.Read(voc, "test");
+        Assert.Equal(12, trainval.Images.Count + test.Images.Count);
+        Assert.Empty(trainval.Images.Select(i => i.ImageId).Intersect(test.Images.Select(i => i.ImageId)));
+        var all = trainval.Images.Concat(test.Images).ToList();
+        Assert.All(all, a => Assert.NotEmpty(a.Objects));
+        Assert.All(all.SelectMany(a => a.Objects), o => Assert.Contains(o.Name, SyntheticVocGenerator.Classes.Select(c => c.Name)));
+        // The box matches the class mask: every pixel of the class inside the image lies in a box of that class.
+        var seg = VocSegmentationReader.ReadSplit(voc, "trainval");
+        Assert.Equal(trainval.Images.Count, seg.Count);
+        foreach (var s in seg)
+        {
+            var ann = all.Single(a => a.ImageId == s.ImageId);
+            var (labels, w, h) = VocSegmentationReader.ReadMask(s);
+            Assert.Equal((ann.Width, ann.Height), (w, h));
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    int l = labels[y * w + x];
+                    if (l is 0 or 255) continue;
+                    Assert.Contains(ann.Objects, o => o.Label == l && x + 1 >= o.XMin && x + 1 <= o.XMax && y + 1 >= o.YMin && y + 1 <= o.YMax);
+                }
+        }
+        // 07+12 style concatenation of two folders.
+        var voc2 = Generate(count: 6, seed: 9);
+        var both = VocDetectionReader.Read([(voc, "trainval"), (voc2, "trainval")]);
+        Assert.Equal(trainval.Images.Count + VocDetectionReader.Read(voc2, "trainval").Images.Count, both.Images.Count);
+    }
+
+    [Fact]
+    public void Generator_Is_Deterministic_And_Marks_Difficult_And_Truncated()
+    {
+        var a = SyntheticVocGenerator.Generate(Path.Combine(dir, "a"), new SyntheticVocOptions(Count: 60, Width: 64, Height: 64, Seed: 5));
+        var b = SyntheticVocGenerator.Generate(Path.Combine(dir, "b"), new SyntheticVocOptions(Count: 60, Width: 64, Height: 64, Seed: 5));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, "Annotations/000007.xml")), File.ReadAllBytes(Path.Combine(b, "Annotations/000007.xml")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, "JPEGImages/000007.jpg")), File.ReadAllBytes(Path.Combine(b, "JPEGImages/000007.jpg")));
+        var objs = VocDetectionReader.Read(a, "trainval").Images.Concat(VocDetectionReader.Read(a, "test").Images).SelectMany(i => i.Objects).ToList();
+        Assert.Contains(objs, o => o.Difficult);
+        Assert.Contains(objs, o => o.Truncated);
+        Assert.Throws<IOException>(() => SyntheticVocGenerator.Generate(Path.Combine(dir, "a"), new SyntheticVocOptions(Count: 4)));
+    }
+
+    private static void SetXml(string voc, string id, Func<string, string> edit)
+    {
+        var p = Path.Combine(voc, "Annotations", id + ".xml");
+        File.WriteAllText(p, edit(File.ReadAllText(p)));
+    }
+
+    [Theory]
+    [InlineData("malformed", "malformed XML")]
+    [InlineData("unknown", "unknown class 'unicorn'")]
+    [InlineData("outside", "outside")]
+    [InlineData("zero", "zero or negative area")]
+    [InlineData("noimage", "does not exist")]
+    public void Broken_Annotations_Name_The_File_Or_Are_Skipped_And_Counted(string breakage, string expected)
+    {
+        var voc = Generate();
+        var id = VocDetectionReader.ReadImageSet(voc, "Main", "trainval")[0];
+        switch (breakage)
+        {
+            case "malformed": SetXml(voc, id, s => s.Replace("</annotation>", "")); break;
+            case "unknown": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<name>[a-z]+</name>", "<name>unicorn</name>")); break;
+            case "outside": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<xmax>\\d+</xmax>", "<xmax>5000</xmax>")); break;
+            case "zero": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<xmax>\\d+</xmax>", "<xmax>0</xmax>")); break;
+            case "noimage": File.Delete(Path.Combine(voc, "JPEGImages", id + ".jpg")); break;
+        }
+        var e = Assert.Throws<VocFormatException>(() => VocDetectionReader.Read(voc, "trainval"));
+        Assert.Contains(id + ".xml", e.Message);
+        Assert.Contains(expected, e.Message);
+        var lenient = VocDetectionReader.Read(voc, "trainval", VocInvalidPolicy.SkipAndCount);
+        Assert.Single(lenient.Skipped);
+        Assert.Equal(VocDetectionReader.ReadImageSet(voc, "Main", "trainval").Count - 1, lenient.Images.Count);
+    }
+
+    [Fact]
+    public void Segmentation_Mask_With_Bad_Label_Or_Wrong_Size_Names_The_File()
+    {
+        var voc = Generate();
+        var s = VocSegmentationReader.ReadSplit(voc, "train")[0];
+        var (labels, w, h) = PalettePng.Read(s.MaskPath);
+        labels[5] = 37;
+        PalettePng.Write(s.MaskPath, labels, w, h, VocClasses.ColorMap);
+        var e = Assert.Throws<VocFormatException>(() => VocSegmentationReader.ReadMask(s));
+        Assert.Contains(s.MaskPath, e.Message);
+        Assert.Contains("label 37", e.Message);
+        PalettePng.Write(s.MaskPath, new byte[10 * 10], 10, 10, VocClasses.ColorMap);
+        e = Assert.Throws<VocFormatException>(() => VocSegmentationReader.ReadMask(s));
+        Assert.Contains("10x10", e.Message);
+    }
+}
