@@ -20,13 +20,15 @@ public sealed class FileImageDataset : IImageDataset
         Name = name; ClassNames = classes; Size = size;
         if (skip)
         {
-            var ok = new List<(string, int)>();
-            foreach (var it in items)
+            // Every file is decoded once, in parallel, so the skip decision is the same one Load would make.
+            var readable = new bool[items.Count];
+            Parallel.For(0, items.Count, i =>
             {
-                try { using var probe = ImageCodec.ReadRgb(it.Item1); ok.Add(it); }
-                catch (ImageDecodeException) { Skipped.Add(it.Item1); }
-            }
-            items = ok;
+                try { using var probe = ImageCodec.ReadRgb(items[i].Item1); readable[i] = true; }
+                catch (ImageDecodeException) { }
+            });
+            Skipped.AddRange(items.Where((_, i) => !readable[i]).Select(it => it.Item1));
+            items = items.Where((_, i) => readable[i]).ToList();
         }
         this.items = items;
     }

@@ -98,11 +98,9 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
                     });
                     Tensor stacked;
                     using (var scope = NewDisposeScope()) stacked = stack(items).DetachFromDisposeScope();
-                    lock (queue)
-                    {
-                        queue.Add((b, stacked), token);
-                        PeakQueued = Math.Max(PeakQueued, queue.Count);
-                    }
+                    try { queue.Add((b, stacked), token); }
+                    catch (OperationCanceledException) { stacked.Dispose(); throw; }
+                    lock (queue) PeakQueued = Math.Max(PeakQueued, queue.Count);
                 }
                 finally { foreach (var t in items) t?.Dispose(); }
             }

@@ -11,11 +11,11 @@ public static class Charts
     {
         var all = series.SelectMany(s => s.Values).Where(double.IsFinite).ToList();
         if (all.Count == 0) throw new ArgumentException("Nothing to plot: every series is empty or non-finite.");
-        double min = Math.Min(0, all.Min()), max = all.Max() * 1.05 + 1e-12;
+        double min = Math.Min(0, all.Min()), max = all.Max();
         var n = series.Max(s => s.Values.Count);
         using var c = new Canvas(720, 420);
         c.Title(title);
-        c.YAxis(min, max, yLabel);
+        (min, max) = c.YAxis(min, max, yLabel);
         int X(int i) => c.Plot.Left + (n <= 1 ? c.Plot.Width / 2 : (int)Math.Round((double)i / (n - 1) * c.Plot.Width));
         for (int i = 0; i < n; i += Math.Max(1, n / 10)) c.Text((i + 1).ToString(), X(i) - 4, c.Plot.Bottom + 18, 0.4);
         c.Text(xLabel, c.Plot.Left + c.Plot.Width / 2, c.Plot.Bottom + 40, 0.45, center: true);
@@ -24,9 +24,8 @@ public static class Charts
             var pts = series[s].Values.Select((v, i) => new Point(X(i), c.Y(v, min, max))).ToArray();
             for (int i = 1; i < pts.Length; i++) Cv2.Line(c.Image, pts[i - 1], pts[i], Palette.Of(s), 2, LineTypes.AntiAlias);
             foreach (var p in pts) Cv2.Circle(c.Image, p, 3, Palette.Of(s), -1, LineTypes.AntiAlias);
-            Cv2.Rectangle(c.Image, new Rect(c.Plot.Right - 190, c.Plot.Top + 10 + 18 * s, 12, 12), Palette.Of(s), -1);
-            c.Text(series[s].Name, c.Plot.Right - 172, c.Plot.Top + 21 + 18 * s, 0.42);
         }
+        c.Legend(series.Select(x => x.Name).ToList());
         ImageCodec.WritePng(path, c.Image);
     }
 
@@ -35,10 +34,10 @@ public static class Charts
     {
         double max = 0;
         foreach (var v in values) if (double.IsFinite(v)) max = Math.Max(max, v);
-        max = max <= 0 ? 1 : max * 1.15;
+        max = max <= 0 ? 1 : max * 1.08;                                    // room for the value labels
         using var c = new Canvas(Math.Max(640, 110 * groups.Count + 140), 440, bottom: 80);
         c.Title(title);
-        c.YAxis(0, max, yLabel);
+        (_, max) = c.YAxis(0, max, yLabel);
         var groupWidth = (double)c.Plot.Width / groups.Count;
         var barWidth = groupWidth * 0.8 / bars.Count;
         for (int g = 0; g < groups.Count; g++)
@@ -123,25 +122,18 @@ public static class Charts
     }
 
     /// <summary>Points coloured by group (e.g. source/target features after PCA) with a legend.</summary>
-    public static void Scatter(string path, string title, IReadOnlyList<(string Group, double X, double Y)> points)
+    public static void Scatter(string path, string title, IReadOnlyList<(string Group, double X, double Y)> points, string xLabel = "PC1", string yLabel = "PC2")
     {
         if (points.Count == 0) throw new ArgumentException("Nothing to plot.");
         double x0 = points.Min(p => p.X), x1 = points.Max(p => p.X), y0 = points.Min(p => p.Y), y1 = points.Max(p => p.Y);
         var groups = points.Select(p => p.Group).Distinct().ToList();
         using var c = new Canvas(640, 520);
         c.Title(title);
-        c.YAxis(y0, y1, "PC2");
-        c.Text("PC1", c.Plot.Left + c.Plot.Width / 2, c.Plot.Bottom + 40, 0.45, center: true);
+        (y0, y1) = c.YAxis(y0, y1, yLabel);
+        (x0, x1) = c.XAxis(x0, x1, xLabel);
         foreach (var p in points)
-        {
-            var x = c.Plot.Left + (int)((p.X - x0) / (x1 - x0 == 0 ? 1 : x1 - x0) * c.Plot.Width);
-            Cv2.Circle(c.Image, new Point(x, c.Y(p.Y, y0, y1)), 2, Palette.Of(groups.IndexOf(p.Group)), -1, LineTypes.AntiAlias);
-        }
-        for (int g = 0; g < groups.Count; g++)
-        {
-            Cv2.Rectangle(c.Image, new Rect(c.Plot.Right - 170, c.Plot.Top + 10 + 18 * g, 12, 12), Palette.Of(g), -1);
-            c.Text(groups[g], c.Plot.Right - 152, c.Plot.Top + 21 + 18 * g, 0.42);
-        }
+            Cv2.Circle(c.Image, new Point(c.X(p.X, x0, x1), c.Y(p.Y, y0, y1)), 3, Palette.Of(groups.IndexOf(p.Group)), -1, LineTypes.AntiAlias);
+        c.Legend(groups);
         ImageCodec.WritePng(path, c.Image);
     }
 
@@ -156,7 +148,28 @@ public static class Charts
         using var canvas = new Mat(big.Height + 22 * lines.Count + 12, width, MatType.CV_8UC3, Palette.Background);
         big.CopyTo(new Mat(canvas, new Rect(0, 0, big.Width, big.Height)));
         for (int i = 0; i < lines.Count; i++)
-            Cv2.PutText(canvas, lines[i], new Point(6, big.Height + 20 + 22 * i), Canvas.Font, 0.5, i == 0 ? new Scalar(0, 110, 0) : Palette.Text, 1, LineTypes.AntiAlias);
+            Cv2.PutText(canvas, Canvas.Ascii(lines[i]), new Point(6, big.Height + 20 + 22 * i), Canvas.Font, 0.5, i == 0 ? new Scalar(0, 110, 0) : Palette.Text, 1, LineTypes.AntiAlias);
+        ImageCodec.WritePng(path, canvas);
+    }
+
+    /// <summary>An image (RGB [3, H, W] in [0, 1]) at its own size with boxes (pixel xyxy) and their labels drawn on it;
+    /// <c>ColourIndex</c> (e.g. the class id) picks the box colour.</summary>
+    public static void Boxes(string path, TorchSharp.torch.Tensor rgb, IReadOnlyList<(float X1, float Y1, float X2, float Y2, string Label, int ColourIndex)> boxes)
+    {
+        using var canvas = ImageCodec.RgbTensorToMat(rgb);
+        var thickness = Math.Max(2, Math.Min(canvas.Width, canvas.Height) / 200);
+        foreach (var b in boxes)
+        {
+            var colour = Palette.Of(b.ColourIndex);
+            var rect = new Rect((int)MathF.Round(b.X1), (int)MathF.Round(b.Y1), (int)MathF.Round(b.X2 - b.X1), (int)MathF.Round(b.Y2 - b.Y1));
+            Cv2.Rectangle(canvas, rect, colour, thickness, LineTypes.AntiAlias);
+            if (b.Label.Length == 0) continue;
+            var label = Canvas.Ascii(b.Label);
+            var size = Cv2.GetTextSize(label, Canvas.Font, 0.5, 1, out var baseline);
+            var top = rect.Y - size.Height - baseline - 4 >= 0 ? rect.Y - size.Height - baseline - 4 : rect.Y;   // above the box, or inside it at the image edge
+            Cv2.Rectangle(canvas, new Rect(rect.X, top, size.Width + 6, size.Height + baseline + 4), colour, -1);
+            Cv2.PutText(canvas, label, new Point(rect.X + 3, top + size.Height + 2), Canvas.Font, 0.5, Palette.Background, 1, LineTypes.AntiAlias);
+        }
         ImageCodec.WritePng(path, canvas);
     }
 

@@ -18,7 +18,7 @@ public sealed class CliApp(CliEnvironment env)
     public static readonly Option<bool> JsonOption = new("--json") { Description = "machine-readable output on stdout", Recursive = true };
 
     /// <summary>Names of the built-in verbs (plugins may not reuse them).</summary>
-    public static readonly string[] BuiltInVerbs = ["plugins", "backbones", "train", "eval", "predict", "patches"];
+    public static readonly string[] BuiltInVerbs = ["plugins", "backbones", "train", "eval", "predict", "patches", "serve", "jobs"];
 
     public RootCommand Build()
     {
@@ -31,6 +31,8 @@ public sealed class CliApp(CliEnvironment env)
         root.Subcommands.Add(EvalVerb.Create(this));
         root.Subcommands.Add(PredictVerb.Create(this));
         root.Subcommands.Add(PatchesVerb.Create(this));
+        root.Subcommands.Add(Service.ServeVerb.Create(this));
+        root.Subcommands.Add(Service.JobsVerb.Create(this));
         foreach (var plugin in Env.Catalog.Plugins)
             foreach (var command in plugin.Commands)
                 root.Subcommands.Add(PluginVerb.Create(this, plugin, command));

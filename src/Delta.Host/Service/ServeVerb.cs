@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Delta.Host.Cli;
 using Delta.Service;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Delta.Host.Service;

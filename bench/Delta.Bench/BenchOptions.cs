@@ -1,0 +1,11 @@
+namespace Delta.Bench;
+
+/// <summary>Sizes of a bench run. CPU defaults are small enough to finish in minutes; pass the sizes (batch 128, 224) on a GPU.</summary>
+public sealed record BenchOptions
+{
+    public int InferenceBatch { get; init; } = 8;
+    public int TrainBatch { get; init; } = 16;
+    public int TrainSize { get; init; } = 128;
+    public int TrainSteps { get; init; } = 5;
+    public int Repeats { get; init; } = 7;
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Delta.Bench;
+using TorchSharp;
+
+// delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--json FILE]
+var suites = new List<string>();
+var o = new BenchOptions();
+string device = "cpu"; string? json = null; int? threads = null;
+for (int i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+    switch (args[i])
+    {
+        case "--device": device = Next(); break;
+        case "--batch": o = o with { TrainBatch = Int() }; break;
+        case "--inference-batch": o = o with { InferenceBatch = Int() }; break;
+        case "--size": o = o with { TrainSize = Int() }; break;
+        case "--steps": o = o with { TrainSteps = Int() }; break;
+        case "--repeats": o = o with { Repeats = Int() }; break;
+        case "--threads": threads = Int(); break;
+        case "--json": json = Next(); break;
+        case "-h" or "--help":
+            Console.WriteLine("usage: delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--json FILE]");
+            return 0;
+        case var s when !s.StartsWith("--"): suites.Add(s); break;
+        default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
+    }
+}
+if (suites.Count == 0) suites = ["inference", "train", "data", "patch"];
+if (threads is { } t) torch.set_num_threads(t);
+var dev = device == "cpu" ? torch.CPU : torch.cuda.is_available() ? new torch.Device(device) : throw new ArgumentException("CUDA is not available to this build.");
+var bench = new Suites(o, dev);
+var results = new List<BenchResult>();
+foreach (var s in suites)
+{
+    IEnumerable<BenchResult> run = s switch
+    {
+        "inference" => bench.Inference(), "train" => bench.Train(), "data" => bench.Data(), "patch" => bench.Patches(),
+        _ => throw new ArgumentException($"unknown suite '{s}' (inference, train, data, patch)"),
+    };
+    foreach (var r in run)
+    {
+        results.Add(r);
+        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value,12:F2} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+    }
+}
+var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() : null;
+var report = new
+{
+    date = DateTimeOffset.UtcNow, machine = new { cpu, cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription },
+    versions = new { dotnet = Environment.Version.ToString(), torchsharp = typeof(torch).Assembly.GetName().Version?.ToString(), libtorch = torch.__version__ },
+    device = dev.ToString(), threads = torch.get_num_threads(), settings = o, results,
+};
+if (json is not null) File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+return 0;

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using Delta.Abstractions;
+using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
+using Delta.Backbones.Patches;
+using Delta.Backbones.Registry;
+using Delta.Data.Images;
+using Delta.Host.Training;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+
+namespace Delta.Bench;
+
+/// <summary>The bench suites. Each returns figures; none asserts anything (targets are judged in docs/PERFORMANCE.md).</summary>
+public sealed class Suites(BenchOptions o, Device device)
+{
+    private Dictionary<string, string> S(params (string, object)[] kv) =>
+        kv.ToDictionary(p => p.Item1, p => Convert.ToString(p.Item2, System.Globalization.CultureInfo.InvariantCulture)!)
+          .Concat(new Dictionary<string, string> { ["device"] = device.ToString(), ["threads"] = get_num_threads().ToString() })
+          .ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>resnet18_cntk (real weights) eval vs ONNX Runtime on the same ONNX file, same thread count, interleaved.
+    /// ORT's graph is batch-1, so ORT runs B single-image calls per batch and Delta one batch of B; rates are per image.</summary>
+    public IEnumerable<BenchResult> Inference()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        using var backbone = registry.Create(new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device });
+        using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
+        using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
+        var input = session.InputMetadata.Keys.Single();
+        manual_seed(0);
+        using var x = rand(o.InferenceBatch, 3, 224, 224).mul_(255).sub_(120).to(device);
+        var singles = Enumerable.Range(0, o.InferenceBatch).Select(i => x[i].unsqueeze(0).cpu().contiguous().data<float>().ToArray()).ToArray();
+        void Delta() { using var ng = inference_mode(); using var scope = NewDisposeScope(); backbone.Forward(x).Pooled.cpu(); }
+        void Ort()
+        {
+            foreach (var s in singles)
+            {
+                using var r = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(s, [1, 3, 224, 224]))]);
+                _ = r.First().AsEnumerable<float>().First();
+            }
+        }
+        var deltaTimes = new List<double>(); var ortTimes = new List<double>();
+        for (int round = 0; round < o.Repeats; round++)       // interleaved, so drift and noise hit both alike
+        {
+            deltaTimes.Add(Timing.MedianSeconds(Delta, round == 0 ? 2 : 0, 1));
+            ortTimes.Add(Timing.MedianSeconds(Ort, round == 0 ? 2 : 0, 1));
+        }
+        double Median(List<double> t) { t.Sort(); return t[t.Count / 2]; }
+        var settings = S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("mode", "fp32 eval, inference_mode"));
+        var delta = o.InferenceBatch / Median(deltaTimes);
+        var ort = o.InferenceBatch / Median(ortTimes);
+        yield return new("inference", "delta resnet18_cntk", delta, "img/s", settings);
+        yield return new("inference", "onnxruntime resnet18 (batch-1 graph, B calls)", ort, "img/s", settings);
+        yield return new("inference", "delta / onnxruntime", delta / ort, "x", settings);
+    }
+
+    /// <summary>Δ training steps (Δ + linear head trainable, base frozen) and a full fine-tuning step for comparison.</summary>
+    public IEnumerable<BenchResult> Train()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        foreach (var (arch, weights) in new[] { ("resnet18_cntk", "imagenet"), ("resnet50", "random") })
+        {
+            foreach (var (label, delta, trainable) in new[] { ("Δ(1)", 1, false), ("Δ(4)", 4, false), ("full fine-tuning", 0, true) })
+            {
+                Timing.ResetPeakRss();
+                using var backbone = registry.Create(new BackboneRequest { Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = delta }, Device = device, TrainableBase = trainable });
+                var head = nn.Linear(backbone.NumFeatures, 10); head.to(device);
+                var parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList();
+                manual_seed(0);
+                using var x = randn(o.TrainBatch, 3, o.TrainSize, o.TrainSize).to(device);
+                using var y = randint(0, 10, [o.TrainBatch], dtype: ScalarType.Int64).to(device);
+                var batches = Enumerable.Range(0, o.TrainSteps + 2).Select(_ => new Step(x, y)).ToList();
+                var trainer = new Trainer();
+                var loop = new TrainLoop<Step>
+                {
+                    Parameters = parameters,
+                    Losses = b => new Dictionary<string, Tensor> { ["ce"] = nn.functional.cross_entropy(head.call(backbone.Forward(b.X).Pooled), b.Y) },
+                    Batches = _ => batches, Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = 2, BatchSize = o.TrainBatch, Schedule = "constant" },
+                    SetTrainMode = m => { backbone.Train(m); head.train(m); },
+                };
+                trainer.Fit(loop, CancellationToken.None);                                         // warm-up: 2 steps
+                var watch = Stopwatch.StartNew();
+                trainer.Fit(new TrainLoop<Step>
+                {
+                    Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
+                    Hyper = loop.Hyper with { MaxSteps = o.TrainSteps },
+                }, CancellationToken.None);
+                var rate = o.TrainSteps * o.TrainBatch / watch.Elapsed.TotalSeconds;
+                var settings = S(("arch", arch), ("batch", o.TrainBatch), ("size", o.TrainSize), ("steps", o.TrainSteps), ("trainable", parameters.Sum(p => p.numel())));
+                yield return new("train", $"{arch} {label} train step", rate, "img/s", settings);
+                yield return new("train", $"{arch} {label} peak RSS", Timing.PeakRssMb(), "MB", settings);
+                head.Dispose();
+            }
+        }
+    }
+
+    private sealed record Step(Tensor X, Tensor Y) : IDisposable { public void Dispose() { } }   // the same tensors every step
+
+    /// <summary>Decode + resize of real photos with OpenCvSharp, on one thread (per-core rate).</summary>
+    public IEnumerable<BenchResult> Data()
+    {
+        var files = Directory.GetFiles(AssetPaths.Require(AssetPaths.Photos)).Where(f => f.EndsWith(".png") || f.EndsWith(".jpg")).ToArray();
+        var count = 0;
+        var seconds = Timing.MedianSeconds(() =>
+        {
+            count = 0;
+            foreach (var f in files)
+            {
+                using var scope = NewDisposeScope();
+                var t = ImageCodec.ReadRgb(f);
+                nn.functional.interpolate(t.unsqueeze(0), [224, 224], mode: InterpolationMode.Bilinear, align_corners: false);
+                count++;
+            }
+        }, 1, o.Repeats);
+        yield return new("data", "decode + resize to 224 (skimage photos, 1 thread)", count / seconds, "img/s", S(("images", count)));
+    }
+
+    /// <summary>Loading a Δ(1) patch from disk onto the shared base, and switching between two loaded tasks.</summary>
+    public IEnumerable<BenchResult> Patches()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var dir = Directory.CreateTempSubdirectory("delta-bench-").FullName;
+        try
+        {
+            var store = new PatchStore(dir);
+            var request = new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = new DeltaConfig { Stages = 1 }, Device = device };
+            using var a = registry.Create(request);
+            using var b = registry.Create(request with { Seed = 1 });
+            var id = a.Base;
+            store.Save("bench", new Delta.Abstractions.Patches.PatchManifest
+            {
+                Architecture = id.Architecture, BaseWeights = id.Weights, BaseWeightsSha256 = id.WeightsSha256, Delta = a.Delta, PluginId = "bench", Task = "bench",
+            }, a.DeltaState());
+            var load = Timing.MedianSeconds(() => { using var p = store.Load("bench", id); b.LoadDeltaState(p.Section("delta").ToDictionary(kv => "delta." + kv.Key, kv => kv.Value)); }, 2, o.Repeats);
+            using var x = rand(1, 3, 224, 224).to(device);
+            var sw = Timing.MedianSeconds(() =>
+            {
+                using var ng = inference_mode(); using var scope = NewDisposeScope();
+                a.Forward(x); b.Forward(x);
+            }, 2, o.Repeats);
+            var single = Timing.MedianSeconds(() => { using var ng = inference_mode(); using var scope = NewDisposeScope(); a.Forward(x); }, 2, o.Repeats);
+            yield return new("patch", "load Δ(1) patch (read, verify, apply)", load * 1000, "ms", S(("arch", "resnet18_cntk")));
+            yield return new("patch", "task switch overhead (two tasks vs one, batch 1)", (sw - 2 * single) * 1000, "ms", S(("arch", "resnet18_cntk")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
