@@ -16,10 +16,10 @@ public static class CompareCommand
 {
     public static PluginCommand Command { get; } = new("compare",
         "Compare patching methods (FC-only, PAINT, Δ(1/2/4), Table 8 ablations) across backbones on a base and a new task",
-        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,paint,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--out DIR]",
+        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,paint,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--out DIR]",
         RunAsync);
 
-    private static readonly string[] Known = ["base", "target", "backbones", "methods", "size", "epochs", "train-per-class", "test-per-class", "out", "seed"];
+    private static readonly string[] Known = ["base", "target", "backbones", "methods", "size", "epochs", "train-per-class", "test-per-class", "out", "seed", "delta-lr", "head-lr"];
 
     public static DeltaConfig? ParseDeltaMethod(string method)
     {
@@ -60,6 +60,7 @@ public static class CompareCommand
             var s = new ExperimentSettings
             {
                 Architecture = arch, Weights = weights, ImageSize = args.Int("size", 64, 16, 512), Epochs = args.Int("epochs", 3, 1, 1000), Seed = args.Int("seed", 0, 0, int.MaxValue),
+                DeltaLearningRate = args.Double("delta-lr", 1e-2, 1e-6, 1), HeadLearningRate = args.Double("head-lr", 1e-2, 1e-6, 1),
             };
             var split = new ClassificationOptions { ImageSize = s.ImageSize, MaxTrainPerClass = args.Int("train-per-class", 200, 1, 100000), MaxTestPerClass = args.Int("test-per-class", 50, 1, 100000), ValidationFraction = 0 };
             var baseData = DatasetResolver.Load(Resolve(context, args.String("base", "")), split, s.Seed);

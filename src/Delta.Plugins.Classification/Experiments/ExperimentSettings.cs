@@ -10,8 +10,10 @@ public sealed record ExperimentSettings
     public int ImageSize { get; init; } = 64;
     public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 64;
-    /// <summary>Learning rate of Δ-modules + head (AdamW).</summary>
-    public double DeltaLearningRate { get; init; } = 2e-3;
+    /// <summary>Learning rate of Δ-modules + head (AdamW). Equal to <see cref="HeadLearningRate"/> so that the new
+    /// head trains at the same rate in the Δ and FC-only runs: with 2e-3 here (and 1e-2 for FC-only) the 3-epoch demo had
+    /// Δ(1) at 90.4 % vs FC-only 91.0 % on MNIST; at 1e-2 for both, Δ(1) reached 96.0 % (delta compare, 2026-11-26).</summary>
+    public double DeltaLearningRate { get; init; } = 1e-2;
     /// <summary>Learning rate of a head on frozen features (FC-only, base probe).</summary>
     public double HeadLearningRate { get; init; } = 1e-2;
     /// <summary>Learning rate of full fine-tuning (PAINT's first step).</summary>
