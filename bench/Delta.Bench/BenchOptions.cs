@@ -8,4 +8,6 @@ public sealed record BenchOptions
     public int TrainSize { get; init; } = 128;
     public int TrainSteps { get; init; } = 5;
     public int Repeats { get; init; } = 7;
+    /// <summary>Train-suite backbones as architecture:weights; resnet50:random needs no asset files (GPU machines).</summary>
+    public IReadOnlyList<string> TrainArchitectures { get; init; } = ["resnet18_cntk:imagenet", "resnet50:random"];
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Delta.Bench;
 using TorchSharp;
 
-// delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--json FILE]
+// delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--archs arch:weights,...] [--json FILE]
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
@@ -21,9 +21,10 @@ for (int i = 0; i < args.Length; i++)
         case "--steps": o = o with { TrainSteps = Int() }; break;
         case "--repeats": o = o with { Repeats = Int() }; break;
         case "--threads": threads = Int(); break;
+        case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
         case "--json": json = Next(); break;
         case "-h" or "--help":
-            Console.WriteLine("usage: delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--json FILE]");
+            Console.WriteLine("usage: delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--archs arch:weights,...] [--json FILE]");
             return 0;
         case var s when !s.StartsWith("--"): suites.Add(s); break;
         default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;

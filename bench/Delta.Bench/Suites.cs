@@ -63,8 +63,11 @@ public sealed class Suites(BenchOptions o, Device device)
     public IEnumerable<BenchResult> Train()
     {
         using var registry = BackboneRegistry.CreateDefault();
-        foreach (var (arch, weights) in new[] { ("resnet18_cntk", "imagenet"), ("resnet50", "random") })
+        foreach (var spec in o.TrainArchitectures)
         {
+            var parts = spec.Split(':');
+            if (parts.Length != 2) throw new ArgumentException($"--archs expects architecture:weights entries, got '{spec}'.");
+            var (arch, weights) = (parts[0], parts[1]);
             foreach (var (label, delta, trainable) in new[] { ("Δ(1)", 1, false), ("Δ(4)", 4, false), ("full fine-tuning", 0, true) })
             {
                 Timing.ResetPeakRss();
