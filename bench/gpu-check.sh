@@ -17,9 +17,22 @@ BATCH=${BATCH:-128} SIZE=${SIZE:-224} STEPS=${STEPS:-20}
 
 case "${1:-}" in
   pack)
-    # ONNX Runtime's native library is only needed by the CPU inference suite; leave it out to stay < 64 MiB.
-    GPU_PACK_DROP="${GPU_PACK_DROP:-} libonnxruntime.so libonnxruntime_providers_shared.so runtimes/linux-x64/native/libonnxruntime.so runtimes/linux-x64/native/libonnxruntime_providers_shared.so" \
-      "$root/../shared/gpu/pack.sh" bench/Delta.Bench/Delta.Bench.csproj
+    # ../shared next to the checkout (a git worktree may sit one level deeper); SHARED= overrides.
+    shared=${SHARED:-}
+    for d in "$root/../shared" "$root/../../shared"; do [ -n "$shared" ] || { [ -f "$d/gpu/pack.sh" ] && shared=$d; }; done
+    [ -n "$shared" ] || { echo "cannot find ../shared/gpu/pack.sh; set SHARED=/path/to/shared" >&2; exit 2; }
+    # ONNX Runtime (CPU inference suite) and SkiaSharp (images) natives are not needed by the train suite; leaving
+    # them out keeps the packed tree < 64 MiB.
+    pack=$shared/gpu/pack.sh
+    if [ -f "$root/.git" ]; then
+      # A git worktree: .git is a file, and pack.sh's "$root/.git/info/exclude" does not exist. Run the same
+      # script with git's own path for the exclude file (shared by all worktrees).
+      tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+      sed 's|"\$root/.git/info/exclude"|"$(git -C "$root" rev-parse --git-path info/exclude)"|g' "$shared/gpu/pack.sh" > "$tmp/pack.sh"
+      cp "$shared/gpu/run.sh" "$tmp/run.sh"; pack=$tmp/pack.sh
+    fi
+    GPU_PACK_DROP="${GPU_PACK_DROP:-} libSkiaSharp.so onnxruntime.dll libonnxruntime.so libonnxruntime_providers_shared.so runtimes/linux-x64/native/libonnxruntime.so runtimes/linux-x64/native/libonnxruntime_providers_shared.so" \
+      bash "$pack" bench/Delta.Bench/Delta.Bench.csproj
     ;;
   run)
     [ -f .gpu/run.sh ] || { echo "no .gpu/ here: run 'bench/gpu-check.sh pack' on the .NET machine and carry .gpu" >&2; exit 2; }
