@@ -9,8 +9,9 @@ using Microsoft.Extensions.Logging;
 // Configuration layers as .NET users expect: appsettings.json (next to the binary), DELTA_ environment
 // variables (DELTA_Delta__DataRoot=...), then --Section:Key=value arguments, which are taken out of the
 // arguments before the CLI parses the rest.
-var configArgs = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains(':') && a.Contains('=')).ToArray();
-var cliArgs = args.Except(configArgs).ToArray();
+static bool IsConfigArg(string a) => a.StartsWith("--", StringComparison.Ordinal) && a.Contains(':') && a.Contains('=');
+var configArgs = args.Where(IsConfigArg).ToArray();
+var cliArgs = args.Where(a => !IsConfigArg(a)).ToArray();     // not Except(): that is a set operation and drops repeated words
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {

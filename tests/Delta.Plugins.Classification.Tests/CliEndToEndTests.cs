@@ -17,7 +17,7 @@ public sealed class CliEndToEndTests : IDisposable
 
     private (int Code, string Out, string Err) Delta(params string[] args)
     {
-        var config = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!);   // Release or Debug
+        var config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!);   // bin/<Release or Debug>/net10.0
         var host = Path.Combine(Repo, "src", "Delta.Host", "bin", config, "net10.0", "Delta.Host.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(host);
@@ -83,7 +83,7 @@ public sealed class CliEndToEndTests : IDisposable
         var eval = Delta("eval", "bars", "--dataset", "bars", "--json");
         Assert.True(eval.Code == 0, eval.Err);
         using var evalDoc = JsonDocument.Parse(eval.Out);
-        Assert.Equal(12, evalDoc.RootElement.GetProperty("metrics").GetProperty("images").GetDouble());   // 25 % of 48 held out as test
+        Assert.Equal(10, evalDoc.RootElement.GetProperty("metrics").GetProperty("images").GetDouble());   // testFraction 0.2: round(24 · 0.2) = 5 per class
 
         var predict = Delta("predict", "bars", Path.Combine(images, "left", "00.png"), Path.Combine(images, "right", "00.png"), "--top-k", "2", "--out", Path.Combine(dir, "pred"));
         Assert.True(predict.Code == 0, predict.Err);
@@ -104,7 +104,7 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Equal(2, r.Code);
         Assert.Contains("options", r.Err);
         var unknownBackbone = Path.Combine(dir, "bad2.json");
-        File.WriteAllText(unknownBackbone, """{ "name": "x", "plugin": "classification", "backbone": "resnet9000", "dataset": "bars", "hyper": { "learningRate": NaN } }""");
+        File.WriteAllText(unknownBackbone, """{ "name": "x", "plugin": "classification", "backbone": "resnet9000", "dataset": "bars", "hyper": { "learningRate": "NaN" } }""");
         var r2 = Delta("train", unknownBackbone);
         Assert.Equal(2, r2.Code);
         Assert.Contains("resnet9000", r2.Err);

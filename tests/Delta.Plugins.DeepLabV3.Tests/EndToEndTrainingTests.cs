@@ -24,7 +24,7 @@ public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposabl
     {
         var watch = Stopwatch.StartNew();
         var data = Path.Combine(dir, "data");
-        SyntheticVocSegmentation.Write(data, trainCount: 48, valCount: 16, size: 64, numObjectClasses: 3, seed: 11);
+        SyntheticVocSegmentation.Write(data, trainCount: 32, valCount: 16, size: 64, numObjectClasses: 3, seed: 11);
         using var registry = BackboneRegistry.CreateDefault();
         var context = new TaskContext
         {
@@ -39,7 +39,7 @@ public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposabl
         var job = new JobSpec
         {
             Name = "synthetic-seg", Plugin = DeepLabV3Plugin.Id, Backbone = "tiny_bottleneck", Weights = "random", Delta = delta, Dataset = data, Seed = 1,
-            Hyper = new TrainingHyperParameters { Epochs = 30, BatchSize = 8, LearningRate = 5e-3, WeightDecay = 1e-4, Optimizer = "adamw", Schedule = "poly" },
+            Hyper = new TrainingHyperParameters { Epochs = 15, BatchSize = 8, LearningRate = 5e-3, WeightDecay = 1e-4, Optimizer = "adamw", Schedule = "poly" },
         };
 
         // A freshly initialised model of the same configuration, for the baseline.
@@ -57,7 +57,7 @@ public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposabl
         output.WriteLine($"fresh mIoU {freshMIoU:F3}; trained mIoU {trained.Metrics["mIoU"]:F3} (pixel acc {trained.Metrics["pixelAccuracy"]:F3}); " +
                          $"from patch {evaluated.Metrics["mIoU"]:F3}; {watch.Elapsed.TotalSeconds:F0} s");
 
-        Assert.True(trained.Metrics["mIoU"] > freshMIoU + 0.25, $"mIoU {trained.Metrics["mIoU"]:F3} vs fresh {freshMIoU:F3}");
+        Assert.True(trained.Metrics["mIoU"] > freshMIoU + 0.2, $"mIoU {trained.Metrics["mIoU"]:F3} vs fresh {freshMIoU:F3}");
         // The saved patch (Δ + heads) reproduces the trained model's score exactly.
         Assert.Equal(trained.Metrics["mIoU"], evaluated.Metrics["mIoU"], 9);
         var ids = new VocSegmentationDataset(data, "val", 4).Ids;

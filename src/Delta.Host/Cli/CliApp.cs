@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Delta.Host.Cli;
 
 /// <summary>
-/// The `delta` command line. Built-in verbs are one class each under Cli/ (a static <c>Create(CliApp)</c>
-/// returning a Command); <see cref="BuiltInVerbs"/> lists them, so adding a verb is one file and one line.
+/// The `delta` command line. Each built-in verb is one class (a static <c>Create(CliApp)</c> returning a
+/// System.CommandLine Command, e.g. Cli/TrainVerb.cs) plus one line in <see cref="Verbs"/>: that is all it
+/// takes to add one (the service's `serve` and `jobs` live under Service/ and register the same way).
 /// Plugin verbs (IPluginCommands) are added after them. Every action returns 0 ok, 1 failure, 2 bad input.
 /// </summary>
 public sealed class CliApp(CliEnvironment env)
@@ -17,22 +18,33 @@ public sealed class CliApp(CliEnvironment env)
     public static readonly Option<string?> DeviceOption = new("--device") { Description = "cpu, cuda or cuda:N (overrides the job file)", Recursive = true };
     public static readonly Option<bool> JsonOption = new("--json") { Description = "machine-readable output on stdout", Recursive = true };
 
+    /// <summary>The built-in verbs, in `--help` order: name (reserved, plugins may not reuse it) and factory.</summary>
+    public static readonly IReadOnlyList<(string Name, Func<CliApp, Command> Create)> Verbs =
+    [
+        ("plugins", PluginsVerb.Create),
+        ("backbones", BackbonesVerb.Create),
+        ("train", TrainVerb.Create),
+        ("eval", EvalVerb.Create),
+        ("predict", PredictVerb.Create),
+        ("patches", PatchesVerb.Create),
+        ("serve", Service.ServeVerb.Create),
+        ("jobs", Service.JobsVerb.Create),
+    ];
+
     /// <summary>Names of the built-in verbs (plugins may not reuse them).</summary>
-    public static readonly string[] BuiltInVerbs = ["plugins", "backbones", "train", "eval", "predict", "patches", "serve", "jobs"];
+    public static IReadOnlyList<string> BuiltInVerbs { get; } = [.. Verbs.Select(v => v.Name)];
 
     public RootCommand Build()
     {
         var root = new RootCommand("Delta: Δ-patching of frozen pretrained CNNs. Task types are plugins in plugins/.");
         root.Options.Add(DeviceOption);
         root.Options.Add(JsonOption);
-        root.Subcommands.Add(PluginsVerb.Create(this));
-        root.Subcommands.Add(BackbonesVerb.Create(this));
-        root.Subcommands.Add(TrainVerb.Create(this));
-        root.Subcommands.Add(EvalVerb.Create(this));
-        root.Subcommands.Add(PredictVerb.Create(this));
-        root.Subcommands.Add(PatchesVerb.Create(this));
-        root.Subcommands.Add(Service.ServeVerb.Create(this));
-        root.Subcommands.Add(Service.JobsVerb.Create(this));
+        foreach (var (name, create) in Verbs)
+        {
+            var command = create(this);
+            if (command.Name != name) throw new InvalidOperationException($"Verb table says '{name}' but the factory built '{command.Name}'.");
+            root.Subcommands.Add(command);
+        }
         foreach (var plugin in Env.Catalog.Plugins)
             foreach (var command in plugin.Commands)
                 root.Subcommands.Add(PluginVerb.Create(this, plugin, command));

@@ -15,20 +15,23 @@ public sealed class SegmentationBatches(VocSegmentationDataset dataset, IInputPr
         var order = Enumerable.Range(0, dataset.Count).OrderBy(_ => random.Next()).ToArray();
         var augment = new SegmentationAugmentation(cropSize, minScale, maxScale, flip, random.Next());
         for (int start = 0; start < order.Length; start += batchSize)
+            yield return Load(order.Skip(start).Take(batchSize), augment);
+    }
+
+    // The dispose scope lives inside this method, never across a yield.
+    private SegmentationBatch Load(IEnumerable<int> indices, SegmentationAugmentation augment)
+    {
+        using var scope = NewDisposeScope();
+        var images = new List<Tensor>();
+        var labels = new List<Tensor>();
+        foreach (var i in indices)
         {
-            using var scope = NewDisposeScope();
-            var images = new List<Tensor>();
-            var labels = new List<Tensor>();
-            foreach (var i in order.Skip(start).Take(batchSize))
-            {
-                using var sample = dataset.Get(i);
-                // Normalise before padding, so the image pad value 0 is the mean colour (as DeepLab pads with the mean).
-                var (image, label) = augment.Apply(preprocessing.Apply(sample.Image), sample.Label);
-                images.Add(image);
-                labels.Add(label);
-            }
-            var batch = new SegmentationBatch(stack(images).to(device).MoveToOuterDisposeScope(), stack(labels).to(device).MoveToOuterDisposeScope());
-            yield return batch;
+            using var sample = dataset.Get(i);
+            // Normalise before padding, so the image pad value 0 is the mean colour (as DeepLab pads with the mean).
+            var (image, label) = augment.Apply(preprocessing.Apply(sample.Image), sample.Label);
+            images.Add(image);
+            labels.Add(label);
         }
+        return new SegmentationBatch(stack(images).to(device).MoveToOuterDisposeScope(), stack(labels).to(device).MoveToOuterDisposeScope());
     }
 }

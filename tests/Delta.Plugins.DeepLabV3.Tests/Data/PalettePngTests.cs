@@ -23,6 +23,19 @@ public sealed class PalettePngTests : IDisposable
     }
 
     [Fact]
+    public void InteroperatesWithTheSharedDeltaDataVocCodecAndPalette()
+    {
+        var indices = Enumerable.Range(0, 6 * 4).Select(i => (byte)(i % 5 == 0 ? 255 : i % 21)).ToArray();
+        var mine = Path.Combine(dir, "mine.png");
+        PalettePng.Write(mine, 6, 4, indices, VocPalette.Rgb);
+        Assert.Equal(indices, Delta.Data.Voc.PalettePng.Read(mine).Indices);
+        var shared = Path.Combine(dir, "shared.png");
+        Delta.Data.Voc.PalettePng.Write(shared, indices, 6, 4, Delta.Data.Voc.VocClasses.ColorMap);
+        Assert.Equal(indices, PalettePng.Read(shared).Indices);
+        Assert.Equal(VocPalette.Rgb, Delta.Data.Voc.VocClasses.ColorMap.Take(256).SelectMany(c => new[] { c.R, c.G, c.B }).ToArray());
+    }
+
+    [Fact]
     public void OpenCvDecodesTheWrittenPngToThePaletteColours()
     {
         var path = Path.Combine(dir, "a.png");

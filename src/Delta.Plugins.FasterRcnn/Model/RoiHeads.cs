@@ -1,0 +1,89 @@
+using Delta.Plugins.FasterRcnn.Losses;
+using static TorchSharp.torch;
+
+namespace Delta.Plugins.FasterRcnn.Model;
+
+/// <summary>Settings of the Fast R-CNN stage (torchvision defaults).</summary>
+public sealed record RoiHeadSettings(
+    double FgIou = 0.5, double BgIou = 0.5, int BatchSizePerImage = 512, double PositiveFraction = 0.25,
+    double ScoreThreshold = 0.05, double NmsThreshold = 0.5, int DetectionsPerImage = 100, double MinSize = 1e-2);
+
+/// <summary>Detections of one image: boxes [D, 4] xyxy (continuous pixels of the network input), scores [D], labels [D] (1-based classes).</summary>
+public sealed record Detections(Tensor Boxes, Tensor Scores, Tensor Labels) : IDisposable
+{
+    public void Dispose() { Boxes.Dispose(); Scores.Dispose(); Labels.Dispose(); }
+}
+
+/// <summary>
+/// The second stage: proposals (plus the GT boxes while training) are matched and sampled, pooled with multi-level
+/// RoIAlign, classified by the two-FC box head and refined with class-specific deltas (BoxCoder weights 10,10,5,5).
+/// Loss: cross entropy over sampled RoIs + smooth-L1 (β = 1/9) on the positives' own-class deltas, divided by the
+/// number of sampled RoIs (torchvision's fastrcnn_loss).
+/// Inference: softmax, per-class decode, clip, score threshold, class-wise batched NMS, top detections per image.
+/// Shapes: head deltas [K, (C+1)*4] → view [K, C+1, 4]; per-class boxes [K, C+1, 4] → drop background → flatten [K*C, 4].
+/// </summary>
+public sealed class RoiHeads(MultiScaleRoiAlign pooler, BoxHead head, int numClasses, RoiHeadSettings settings)
+{
+    private readonly BoxCoder coder = new(10, 10, 5, 5);
+
+    public BoxHead Head => head;
+
+    public IReadOnlyDictionary<string, Tensor> Losses(IReadOnlyList<Tensor> levels, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<Tensor> gtBoxes, IReadOnlyList<Tensor> gtLabels, Generator? generator = null)
+    {
+        var dev = levels[0].device;
+        var rois = new List<Tensor>(); var labels = new List<Tensor>(); var regTargets = new List<Tensor>();
+        for (int i = 0; i < proposals.Count; i++)
+        {
+            var cand = cat([proposals[i], gtBoxes[i].to_type(proposals[i].dtype)], 0);       // GT boxes are proposals too
+            var (matched, lab) = Matcher.Match(BoxOps.Iou(gtBoxes[i], cand), settings.FgIou, settings.BgIou, allowLowQuality: false);
+            var (pos, neg) = BalancedSampler.Sample(lab, settings.BatchSizePerImage, settings.PositiveFraction, generator);
+            var idx = cat([pos, neg], 0);
+            var boxes = cand.index_select(0, idx);
+            var cls = gtLabels[i].shape[0] == 0
+                ? zeros(idx.shape[0], dtype: ScalarType.Int64, device: dev)
+                : cat([gtLabels[i].index_select(0, matched.index_select(0, pos)), zeros(neg.shape[0], dtype: ScalarType.Int64, device: dev)], 0);
+            var reg = gtBoxes[i].shape[0] == 0 ? zeros(idx.shape[0], 4, device: dev)
+                : coder.Encode(boxes, gtBoxes[i].index_select(0, matched.index_select(0, idx)));
+            rois.Add(cat([full(idx.shape[0], 1, (double)i, device: dev), boxes], 1));
+            labels.Add(cls); regTargets.Add(reg);
+        }
+        var allRois = cat(rois, 0); var allLabels = cat(labels, 0); var allReg = cat(regTargets, 0);
+        var (scores, deltas) = head.call(pooler.Apply(levels, allRois));
+        var clsLoss = nn.functional.cross_entropy(scores, allLabels);
+        var posIdx = allLabels.gt(0).nonzero().flatten();
+        var k = deltas.shape[0];
+        var perClass = deltas.view(k, -1, 4);                                                   // [K, C+1, 4]
+        var posDeltas = perClass.index_select(0, posIdx).gather(1, allLabels.index_select(0, posIdx).view(-1, 1, 1).expand(-1, 1, 4)).squeeze(1);
+        var boxLoss = nn.functional.smooth_l1_loss(posDeltas, allReg.index_select(0, posIdx), reduction: nn.Reduction.Sum, beta: 1.0 / 9) / Math.Max(1, k);
+        return new Dictionary<string, Tensor> { ["roi_cls"] = clsLoss, ["roi_box"] = boxLoss };
+    }
+
+    public IReadOnlyList<Detections> Detect(IReadOnlyList<Tensor> levels, IReadOnlyList<Tensor> proposals, IReadOnlyList<(int H, int W)> imageSizes)
+    {
+        var dev = levels[0].device;
+        var rois = cat(proposals.Select((p, i) => cat([full(p.shape[0], 1, (double)i, device: dev), p], 1)).ToList(), 0);
+        var (scores, deltas) = head.call(pooler.Apply(levels, rois));
+        var probs = nn.functional.softmax(scores, 1);                                          // [K, C+1]
+        var results = new List<Detections>();
+        long offset = 0;
+        for (int i = 0; i < proposals.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            long r = proposals[i].shape[0];
+            var sl = TensorIndex.Slice(offset, offset + r);
+            offset += r;
+            var boxes = coder.Decode(deltas[sl], proposals[i]).view(r, -1, 4)[.., 1..];      // [R, C, 4] (no background)
+            boxes = BoxOps.Clip(boxes.reshape(-1, 4), imageSizes[i].H, imageSizes[i].W);     // [R*C, 4]
+            var sc = probs[sl][.., 1..].reshape(-1);                                           // [R*C]
+            var lb = arange(1, numClasses + 1, dtype: ScalarType.Int64, device: dev).repeat(r); // [R*C], class-minor like the reshape
+            var keep = sc.gt(settings.ScoreThreshold).logical_and(BoxOps.NotSmall(boxes, settings.MinSize)).nonzero().flatten();
+            boxes = boxes.index_select(0, keep); sc = sc.index_select(0, keep); lb = lb.index_select(0, keep);
+            var kept = Nms.Batched(boxes, sc, lb, settings.NmsThreshold);
+            kept = kept[..(int)Math.Min(settings.DetectionsPerImage, kept.shape[0])];
+            results.Add(new Detections(boxes.index_select(0, kept).MoveToOuterDisposeScope(), sc.index_select(0, kept).MoveToOuterDisposeScope(),
+                lb.index_select(0, kept).MoveToOuterDisposeScope()));
+        }
+        return results;
+    }
+}
