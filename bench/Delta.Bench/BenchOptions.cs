@@ -8,4 +8,8 @@ public sealed record BenchOptions
     public int TrainSize { get; init; } = 128;
     public int TrainSteps { get; init; } = 5;
     public int Repeats { get; init; } = 7;
+    /// <summary>How the Delta side of the inference suite disables autograd: "inference" (inference_mode) or "nograd" (no_grad).</summary>
+    public string GradMode { get; init; } = "inference";
+    /// <summary>Train-suite backbones as architecture:weights; resnet50:random needs no asset files (GPU machines).</summary>
+    public IReadOnlyList<string> TrainArchitectures { get; init; } = ["resnet18_cntk:imagenet", "resnet50:random"];
 }

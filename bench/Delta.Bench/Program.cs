@@ -4,7 +4,7 @@ using System.Text.Json;
 using Delta.Bench;
 using TorchSharp;
 
-// delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--json FILE]
+// delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--json FILE]
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
@@ -21,14 +21,22 @@ for (int i = 0; i < args.Length; i++)
         case "--steps": o = o with { TrainSteps = Int() }; break;
         case "--repeats": o = o with { Repeats = Int() }; break;
         case "--threads": threads = Int(); break;
+        case "--grad-mode":
+            var mode = Next();
+            o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
+            break;
+        case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
         case "--json": json = Next(); break;
         case "-h" or "--help":
-            Console.WriteLine("usage: delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--json FILE]");
+            Console.WriteLine("usage: delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--json FILE]");
             return 0;
         case var s when !s.StartsWith("--"): suites.Add(s); break;
         default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
     }
 }
+// The load average goes into the JSON: on a shared machine it says how far the figures can be trusted.
+static string? LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+var loadBefore = LoadAverage();
 if (suites.Count == 0) suites = ["inference", "train", "data", "patch"];
 if (threads is { } t) torch.set_num_threads(t);
 var dev = device == "cpu" ? torch.CPU : torch.cuda.is_available() ? new torch.Device(device) : throw new ArgumentException("CUDA is not available to this build.");
@@ -50,8 +58,8 @@ foreach (var s in suites)
 var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() : null;
 var report = new
 {
-    date = DateTimeOffset.UtcNow, machine = new { cpu, cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription },
-    versions = new { dotnet = Environment.Version.ToString(), torchsharp = typeof(torch).Assembly.GetName().Version?.ToString(), libtorch = torch.__version__ },
+    date = DateTimeOffset.UtcNow, machine = new { cpu, cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, loadAverageBefore = loadBefore, loadAverageAfter = LoadAverage() },
+    versions = new { dotnet = Environment.Version.ToString(), torchsharp = typeof(torch).Assembly.GetName().Version?.ToString(), libtorch = torch.__version__, onnxruntime = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() },
     device = dev.ToString(), threads = torch.get_num_threads(), settings = o, results,
 };
 if (json is not null) File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

@@ -35,7 +35,7 @@ public sealed class Suites(BenchOptions o, Device device)
         manual_seed(0);
         using var x = rand(o.InferenceBatch, 3, 224, 224).mul_(255).sub_(120).to(device);
         var singles = Enumerable.Range(0, o.InferenceBatch).Select(i => x[i].unsqueeze(0).cpu().contiguous().data<float>().ToArray()).ToArray();
-        void Delta() { using var ng = inference_mode(); using var scope = NewDisposeScope(); backbone.Forward(x).Pooled.cpu(); }
+        void Delta() { using var ng = o.GradMode == "nograd" ? no_grad() : inference_mode(); using var scope = NewDisposeScope(); backbone.Forward(x).Pooled.cpu(); }
         void Ort()
         {
             foreach (var s in singles)
@@ -51,7 +51,7 @@ public sealed class Suites(BenchOptions o, Device device)
             ortTimes.Add(Timing.MedianSeconds(Ort, round == 0 ? 2 : 0, 1));
         }
         double Median(List<double> t) { t.Sort(); return t[t.Count / 2]; }
-        var settings = S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("mode", "fp32 eval, inference_mode"));
+        var settings = S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("mode", $"fp32 eval, {(o.GradMode == "nograd" ? "no_grad" : "inference_mode")}"));
         var delta = o.InferenceBatch / Median(deltaTimes);
         var ort = o.InferenceBatch / Median(ortTimes);
         yield return new("inference", "delta resnet18_cntk", delta, "img/s", settings);
@@ -63,8 +63,11 @@ public sealed class Suites(BenchOptions o, Device device)
     public IEnumerable<BenchResult> Train()
     {
         using var registry = BackboneRegistry.CreateDefault();
-        foreach (var (arch, weights) in new[] { ("resnet18_cntk", "imagenet"), ("resnet50", "random") })
+        foreach (var spec in o.TrainArchitectures)
         {
+            var parts = spec.Split(':');
+            if (parts.Length != 2) throw new ArgumentException($"--archs expects architecture:weights entries, got '{spec}'.");
+            var (arch, weights) = (parts[0], parts[1]);
             foreach (var (label, delta, trainable) in new[] { ("Δ(1)", 1, false), ("Δ(4)", 4, false), ("full fine-tuning", 0, true) })
             {
                 Timing.ResetPeakRss();

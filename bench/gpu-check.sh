@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# GPU check for issue #9: Delta (TorchSharp) vs the PyTorch eager reference (bench/pytorch/delta_bench.py),
+# same Δ-network, same training step, same GPU, one run.
+#
+#   bench/gpu-check.sh pack    (here, on the .NET machine) packs bench/Delta.Bench into .gpu/ via ../shared/gpu/pack.sh
+#   bench/gpu-check.sh run     (on the CUDA machine, from the repository root) runs both benches, prints the table
+#
+# With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
+#   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
+# Results land in $OUT (delta.json, pytorch.json, compare.txt) when $OUT is set, else in .gpu/results/.
+# Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
+# the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, STEPS=.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+BATCH=${BATCH:-128} SIZE=${SIZE:-224} STEPS=${STEPS:-20}
+
+case "${1:-}" in
+  pack)
+    # ../shared next to the checkout (a git worktree may sit one level deeper); SHARED= overrides.
+    shared=${SHARED:-}
+    for d in "$root/../shared" "$root/../../shared"; do [ -n "$shared" ] || { [ -f "$d/gpu/pack.sh" ] && shared=$d; }; done
+    [ -n "$shared" ] || { echo "cannot find ../shared/gpu/pack.sh; set SHARED=/path/to/shared" >&2; exit 2; }
+    # ONNX Runtime (CPU inference suite) and SkiaSharp (images) natives are not needed by the train suite; leaving
+    # them out keeps the packed tree < 64 MiB.
+    pack=$shared/gpu/pack.sh
+    if [ -f "$root/.git" ]; then
+      # A git worktree: .git is a file, and pack.sh's "$root/.git/info/exclude" does not exist. Run the same
+      # script with git's own path for the exclude file (shared by all worktrees).
+      tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+      sed 's|"\$root/.git/info/exclude"|"$(git -C "$root" rev-parse --git-path info/exclude)"|g' "$shared/gpu/pack.sh" > "$tmp/pack.sh"
+      cp "$shared/gpu/run.sh" "$tmp/run.sh"; pack=$tmp/pack.sh
+    fi
+    GPU_PACK_DROP="${GPU_PACK_DROP:-} libSkiaSharp.so onnxruntime.dll libonnxruntime.so libonnxruntime_providers_shared.so runtimes/linux-x64/native/libonnxruntime.so runtimes/linux-x64/native/libonnxruntime_providers_shared.so" \
+      bash "$pack" bench/Delta.Bench/Delta.Bench.csproj
+    ;;
+  run)
+    [ -f .gpu/run.sh ] || { echo "no .gpu/ here: run 'bench/gpu-check.sh pack' on the .NET machine and carry .gpu" >&2; exit 2; }
+    out=${OUT:-$root/.gpu/results}; mkdir -p "$out"
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+    # Δ(1), Δ(4) and full fine-tuning (the memory baseline), fp32, Delta first then PyTorch, same sizes.
+    bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random \
+      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt"
+    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16 --full \
+      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt"
+    python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" | tee "$out/compare.txt"
+    ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
+esac
