@@ -4,11 +4,10 @@ namespace Delta.Plugins.FasterRcnn.Model;
 
 /// <summary>
 /// Greedy non-maximum suppression with one device→host transfer in total (torchvision's own nms in .NET syncs once per
-/// kept box). The design is that of torchvision's CUDA kernel: the whole suppression matrix
-/// S[i, j] = IoU(b_i, b_j) &gt; t (boxes sorted by score) is computed on the boxes' device in one batched op, copied once,
-/// and the greedy scan (keep i unless a kept higher-scored box suppresses it) runs over its rows on the host, costing
-/// O(N · kept) byte operations. The kept set is exactly greedy NMS's (tested against a brute-force reference).
-/// Memory is N² bytes, so callers cap N with a pre-NMS top-k (N = 2,000 → 4 MB).
+/// kept box). The scores are sorted on the device; the sorted boxes come to the host in one copy; the greedy scan runs
+/// there over flat float arrays: each surviving box, in score order, suppresses the later boxes that overlap it by more
+/// than the threshold, so only kept boxes are compared (O(N · kept) IoUs, no N x N matrix). The kept indices go back in
+/// one copy. The kept set is exactly greedy NMS's (tested against a brute-force reference).
 /// Shapes: boxes [N, 4] xyxy, scores [N], classes [N] int64 → kept indices [K] int64 into the inputs, by descending score.
 /// </summary>
 public static class Nms
@@ -19,9 +18,8 @@ public static class Nms
         long n = boxes.shape[0];
         if (n == 0) return empty(0, dtype: ScalarType.Int64, device: boxes.device).MoveToOuterDisposeScope();
         var order = scores.argsort(descending: true);
-        var sorted = boxes.index_select(0, order);
-        var suppress = BoxOps.Iou(sorted, sorted).gt(iouThreshold).to_type(ScalarType.Byte).cpu().contiguous(); // [N, N]
-        var kept = GreedyScan(suppress.bytes, (int)n);
+        var sorted = boxes.index_select(0, order).to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray(); // the one transfer
+        var kept = GreedyScan(sorted, (int)n, iouThreshold);
         var keptIdx = tensor(kept, device: boxes.device);
         return order.index_select(0, keptIdx).MoveToOuterDisposeScope();
     }
@@ -36,16 +34,28 @@ public static class Nms
         return Run(boxes + offsets[.., None], scores, iouThreshold).MoveToOuterDisposeScope();
     }
 
-    private static long[] GreedyScan(ReadOnlySpan<byte> suppress, int n)
+    private static long[] GreedyScan(float[] b, int n, double threshold)
     {
-        var removed = new byte[n];
+        var area = new float[n];
+        for (int i = 0; i < n; i++) area[i] = (b[4 * i + 2] - b[4 * i]) * (b[4 * i + 3] - b[4 * i + 1]);
+        var removed = new bool[n];
         var kept = new List<long>();
         for (int i = 0; i < n; i++)
         {
-            if (removed[i] != 0) continue;
+            if (removed[i]) continue;
             kept.Add(i);
-            var row = suppress.Slice(i * n, n);
-            for (int j = i + 1; j < n; j++) removed[j] |= row[j];
+            float x1 = b[4 * i], y1 = b[4 * i + 1], x2 = b[4 * i + 2], y2 = b[4 * i + 3], ai = area[i];
+            for (int j = i + 1; j < n; j++)
+            {
+                if (removed[j]) continue;
+                float w = MathF.Min(x2, b[4 * j + 2]) - MathF.Max(x1, b[4 * j]);
+                if (w <= 0) continue;
+                float h = MathF.Min(y2, b[4 * j + 3]) - MathF.Max(y1, b[4 * j + 1]);
+                if (h <= 0) continue;
+                float inter = w * h;
+                // Same IoU as BoxOps.Iou (union clamped away from 0), compared in double as the reference does.
+                if (inter / (double)MathF.Max(ai + area[j] - inter, 1e-9f) > threshold) removed[j] = true;
+            }
         }
         return kept.ToArray();
     }
