@@ -12,7 +12,7 @@ public static class AdaptTableCommand
 {
     public static PluginCommand Command { get; } = new("adapt-table",
         "Domain adaptation table like the paper's Table 6 (Vanilla, Uniform prior, ADDA, ADDA + Uniform prior, each ±Δ; target-only) on MNIST↔optdigits",
-        "delta adapt-table [--pairs mnist->optdigits,optdigits->mnist] [--backbone resnet18_cntk] [--weights imagenet] [--delta 4] [--size 32] [--seeds 3] [--train-per-domain 1000] [--test-per-domain 500] [--batch 32] [--source-steps 100] [--adapt-steps 100] [--uniform-weight 0.5] [--uniform-t 2] [--out DIR]",
+        "delta adapt-table [--pairs=mnist->optdigits,optdigits->mnist] [--backbone=resnet18_cntk] [--weights=imagenet] [--delta=4] [--size=32] [--seeds=3] [--train-per-domain=1000] [--test-per-domain=500] [--batch=32] [--source-steps=100] [--adapt-steps=100] [--uniform-weight=0.5] [--uniform-t=2] [--out=DIR]",
         RunAsync);
 
     private static readonly string[] Known = ["pairs", "backbone", "weights", "delta", "size", "seeds", "train-per-domain", "test-per-domain", "batch", "source-steps", "adapt-steps", "uniform-weight", "uniform-t", "out"];

@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Delta.Plugins.DomainAdapt.Commands;
 
-/// <summary>"--key value" arguments of the plugin's verbs; unknown keys and bad values are errors (exit code 2).</summary>
+/// <summary>"--key=value" (or "--key value") arguments of the plugin's verbs; unknown keys and bad values are errors (exit code 2).
+/// Prefer --key=value: the host's pass-through may reorder separate value tokens after the option names.</summary>
 public sealed class CommandArgs
 {
     private readonly Dictionary<string, string> values = new(StringComparer.OrdinalIgnoreCase);
@@ -14,7 +15,10 @@ public sealed class CommandArgs
             var a = args[i];
             if (!a.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{a}'.");
             var key = a[2..];
+            string? inline = null;
+            if (key.IndexOf('=') is var eq and > 0) { inline = key[(eq + 1)..]; key = key[..eq]; }
             if (!known.Contains(key)) throw new ArgumentException($"Unknown option '--{key}'. Valid: {string.Join(", ", known.Select(k => "--" + k))}.");
+            if (inline is not null) { values[key] = inline; continue; }
             if (i + 1 >= args.Count) throw new ArgumentException($"--{key} needs a value.");
             values[key] = args[++i];
         }
