@@ -28,9 +28,9 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         RoiHeads = new RoiHeadSettings(BatchSizePerImage: 64),
     };
 
-    // Skipped until its duration is measured under the CI budget: 300 steps at 128 px take about 1 min on a quiet 2-core
-    // machine, but on the shared machine (load 10-13) a run did not finish within 6 minutes.
-    [Fact(Skip = "Duration on CI not yet verified; run with --filter FullyQualifiedName~EndToEnd after removing Skip.")]
+    // 300 steps at 128 px: fresh mAP(area) 0.000 → trained 0.183 (11-point 0.197), deterministic. Took 463 s of training on
+    // the shared 2-core machine at load 7-13; about 1 min when the machine is quiet.
+    [Fact]
     [Trait("Category", "Slow")]
     public void Training_On_Synthetic_Voc_Learns_And_Leaves_The_Shared_Base_Untouched()
     {
