@@ -11,6 +11,7 @@ rm -rf "$results"; mkdir -p "$results"
 dotnet test "$ROOT/Delta.sln" -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@"
 rc=$?
+echo "test.sh: dotnet test exited $rc after $SECONDS s (this script's wall time so far)" >&2
 passed=0; failed=0; skipped=0
 for f in "$results"/*.trx; do
   [ -f "$f" ] || continue
