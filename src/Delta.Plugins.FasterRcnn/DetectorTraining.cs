@@ -11,10 +11,16 @@ public static class DetectorTraining
 {
     public static TrainOutcome Fit(ITrainer trainer, Model.FasterRcnn model, DetectionLoader loader, TrainingHyperParameters hyper,
         int seed, Func<IReadOnlyDictionary<string, double>>? validate = null, IProgress<TrainProgress>? progress = null,
-        string? checkpointDir = null, bool resume = false, CancellationToken cancellationToken = default)
+        string? checkpointDir = null, bool resume = false, CancellationToken cancellationToken = default) =>
+        trainer.Fit(Loop(model, loader, hyper, seed, validate, progress, checkpointDir, resume), cancellationToken);
+
+    /// <summary>The loop <see cref="Fit"/> runs; its <see cref="TrainLoop{TBatch}.Parameters"/> are all the optimizer gets.</summary>
+    public static TrainLoop<DetectionBatch> Loop(Model.FasterRcnn model, DetectionLoader loader, TrainingHyperParameters hyper,
+        int seed, Func<IReadOnlyDictionary<string, double>>? validate = null, IProgress<TrainProgress>? progress = null,
+        string? checkpointDir = null, bool resume = false)
     {
         var generator = new torch.Generator((ulong)seed);
-        var loop = new TrainLoop<DetectionBatch>
+        return new TrainLoop<DetectionBatch>
         {
             Parameters = model.TrainableParameters,
             Losses = batch => model.Losses(batch, generator),
@@ -27,7 +33,7 @@ public static class DetectorTraining
             Progress = progress,
             CheckpointDir = checkpointDir,
             Resume = resume,
+            State = new DetectorState(model),
         };
-        return trainer.Fit(loop, cancellationToken);
     }
 }

@@ -9,6 +9,9 @@ namespace Delta.Plugins.FasterRcnn;
 /// </summary>
 public sealed class FasterRcnnOptions : ITaskOptions
 {
+    /// <summary>What trains besides the heads: "delta" (frozen backbone + Δ, the paper's; default), "frozen" (frozen backbone,
+    /// heads only) or "finetune" (full fine-tuning baseline, no zero-drop guarantee). See <see cref="TrainingMode"/>.</summary>
+    public string Mode { get; set; } = "delta";
     public IReadOnlyList<string> TrainYears { get; set; } = ["2007"];
     public string TrainSplit { get; set; } = "trainval";
     public string TestYear { get; set; } = "2007";
@@ -34,6 +37,7 @@ public sealed class FasterRcnnOptions : ITaskOptions
 
     public IEnumerable<string> Validate()
     {
+        if (!TrainingModes.TryParse(Mode, out _)) yield return $"options.mode '{Mode}' is unknown. Valid: {string.Join(", ", TrainingModes.Names.Keys)}.";
         if (TrainYears.Count == 0) yield return "options.trainYears must name at least one year.";
         if (string.IsNullOrWhiteSpace(TrainSplit)) yield return "options.trainSplit must not be empty.";
         if (string.IsNullOrWhiteSpace(TestSplit)) yield return "options.testSplit must not be empty.";

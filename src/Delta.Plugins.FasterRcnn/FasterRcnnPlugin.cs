@@ -14,7 +14,8 @@ using static TorchSharp.torch;
 namespace Delta.Plugins.FasterRcnn;
 
 /// <summary>
-/// Object detection (Faster R-CNN with FPN, paper Table 6) on a frozen Δ-backbone, VOC layout. train: every
+/// Object detection (Faster R-CNN with FPN, paper Table 7) on a frozen Δ-backbone, VOC layout; options.mode picks what
+/// trains besides the heads (<see cref="TrainingMode"/>: Δ, nothing, or the whole backbone copy). train: every
 /// <see cref="FasterRcnnOptions.TrainYears"/> × <see cref="FasterRcnnOptions.TrainSplit"/>, named losses from the model,
 /// then VOC AP on the test split (11-point "mAP_11pt" and area "mAP_area") and comp4 result files; the patch holds Δ
 /// ("delta.*") and the detector heads ("head.*"), the manifest everything needed to rebuild the heads.
@@ -36,10 +37,8 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
         manual_seed(job.Seed);
         var train = VocDetectionReader.Read(options.TrainYears.Select(y => (YearDir(request.DatasetPath, y), options.TrainSplit))).Images;
         if (train.Count == 0) throw new InvalidDataException($"No training images in {request.DatasetPath} for years [{string.Join(", ", options.TrainYears)}], split '{options.TrainSplit}'.");
-        using var backbone = context.Backbones.Create(new BackboneRequest
-        {
-            Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed,
-        });
+        var mode = TrainingModes.Parse(options.Mode);
+        using var backbone = context.Backbones.Create(TrainingModes.Request(mode, job.Backbone, job.Weights, job.Delta, context.Device, job.Seed));
         var settings = Settings(options);
         using var model = new Model.FasterRcnn(backbone, settings);
         var transform = new DetectionTransform(options.MinSize, options.MaxSize, options.HorizontalFlip);
@@ -133,6 +132,9 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
     /// <summary>What rebuilds the heads exactly: architecture settings and the input resize they were trained at.</summary>
     private static Dictionary<string, string> ManifestProperties(FasterRcnnOptions o) => new()
     {
+        ["mode"] = TrainingModes.Name(TrainingModes.Parse(o.Mode)),
+        // A fine-tuned "patch" carries a whole backbone copy: say so where any tool reading the manifest sees it.
+        ["zeroDrop"] = TrainingModes.Parse(o.Mode) == TrainingMode.FineTune ? "false" : "true",
         ["stages"] = string.Join(",", o.Stages),
         ["fpnChannels"] = o.FpnChannels.ToString(CultureInfo.InvariantCulture),
         ["anchorSizes"] = string.Join(",", o.AnchorSizes.Select(s => s.ToString("R", CultureInfo.InvariantCulture))),
@@ -163,10 +165,12 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
             ScoreThreshold = requestOptions.ScoreThreshold, DetectionsPerImage = requestOptions.DetectionsPerImage,
             DrawThreshold = requestOptions.DrawThreshold, EvalBatchSize = requestOptions.EvalBatchSize,
         };
-        var backbone = context.Backbones.Create(new BackboneRequest
-        {
-            Architecture = manifest.Architecture, Weights = manifest.BaseWeights, Delta = manifest.Delta, Device = context.Device,
-        });
+        // Patches written before modes existed have no "mode": theirs follows from the Δ stages.
+        var mode = manifest.Properties.TryGetValue("mode", out var modeName)
+            ? TrainingModes.TryParse(modeName, out var m) ? m : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown Faster R-CNN mode '{modeName}'.")
+            : manifest.Delta.Stages > 0 ? TrainingMode.Delta : TrainingMode.Frozen;
+        options.Mode = TrainingModes.Name(mode);
+        var backbone = context.Backbones.Create(TrainingModes.Request(mode, manifest.Architecture, manifest.BaseWeights, manifest.Delta, context.Device, seed: 0));
         try
         {
             var model = new Model.FasterRcnn(backbone, Settings(options));

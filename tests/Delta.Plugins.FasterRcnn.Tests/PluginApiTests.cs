@@ -32,8 +32,11 @@ public sealed class PluginApiTests : IDisposable
         Assert.Empty(new FasterRcnnOptions().Validate());
     }
 
-    [Fact]
-    public async Task Train_Evaluate_Predict_Write_Patch_Metrics_Results_And_Drawings()
+    [Theory]
+    [InlineData("delta", 1)]
+    [InlineData("frozen", 0)]
+    [InlineData("finetune", 0)]
+    public async Task Train_Evaluate_Predict_Write_Patch_Metrics_Results_And_Drawings(string mode, int deltaStages)
     {
         var data = Path.Combine(dir, "data");
         Assert.Equal(0, Commands.MakeVocCommand.Run(["--out", data, "--images", "12", "--size", "64", "--seed", "3"], CancellationToken.None));
@@ -45,9 +48,10 @@ public sealed class PluginApiTests : IDisposable
             Patches = new PatchStore(Path.Combine(dir, "patches")), Trainer = new Trainer(),
         };
         var options = TinyOptions;
+        options.Mode = mode;
         var job = new JobSpec
         {
-            Name = "tiny-det", Plugin = FasterRcnnPlugin.Id, Backbone = "tiny_resnet", Weights = "random", Delta = new DeltaConfig { Stages = 1 },
+            Name = "tiny-det", Plugin = FasterRcnnPlugin.Id, Backbone = "tiny_resnet", Weights = "random", Delta = new DeltaConfig { Stages = deltaStages },
             Dataset = devkit, Seed = 1,
             Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = 3, BatchSize = 2, LearningRate = 1e-3 },
         };
@@ -62,6 +66,14 @@ public sealed class PluginApiTests : IDisposable
         var manifest = context.Patches.Inspect("tiny-det").Manifest;
         Assert.Equal("C3,C4,C5", manifest.Properties["stages"]);
         Assert.Equal("16", manifest.Properties["fpnChannels"]);
+        Assert.Equal(mode, manifest.Properties["mode"]);
+        Assert.Equal(mode == "finetune" ? "false" : "true", manifest.Properties["zeroDrop"]);
+        // Only fine-tuning ships base weights (its private copy); Δ and frozen patches hold Δ + heads only.
+        using (var patch = context.Patches.Load("tiny-det"))
+        {
+            Assert.Equal(mode == "finetune", patch.Tensors.Keys.Any(k => k.StartsWith("delta.base.", StringComparison.Ordinal)));
+            Assert.Equal(mode == "delta", patch.Tensors.Keys.Any(k => k.StartsWith("delta.delta.", StringComparison.Ordinal)));
+        }
 
         var evaluated = await plugin.EvaluateAsync(context, new EvaluateRequest { Patch = "tiny-det", DatasetPath = devkit, Options = options, OutputDir = Path.Combine(dir, "eval") }, CancellationToken.None);
         // The patch (Δ + heads) rebuilds the trained detector exactly.

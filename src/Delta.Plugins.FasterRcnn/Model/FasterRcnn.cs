@@ -53,6 +53,11 @@ public sealed class FasterRcnn : nn.Module
     {
         base.train(mode);
         backbone.Train(mode); // the shared base's BN stays in eval inside the backbone
+        // A trainable base copy (fine-tuning) lives under "base." in the backbone's module: keep its BatchNorm on the
+        // pretrained running statistics, since a few images per batch give useless batch statistics (torchvision's
+        // detectors freeze them too). Its affine weights still train; Δ-modules' own BN ("delta.") trains as usual.
+        foreach (var (name, m) in backbone.Module.named_modules())
+            if (name.StartsWith("base.", StringComparison.Ordinal) && m is TorchSharp.Modules.BatchNorm2d) m.eval();
     }
 
     /// <summary>FPN levels P_k (finest first) plus the pool level.</summary>
