@@ -81,8 +81,7 @@ public sealed class RegionProposalNetwork(RpnHead head, IReadOnlyList<AnchorGene
             for (int i = 0; i < n; i++)
             {
                 var gt = targets[i];
-                var (matched, labels) = Matcher.Match(BoxOps.Iou(gt, anchors), settings.FgIou, settings.BgIou, allowLowQuality: true);
-                var (pos, neg) = BalancedSampler.Sample(labels, settings.BatchSizePerImage, settings.PositiveFraction, generator);
+                var (pos, neg, matched) = SampleAnchors(anchors, gt, generator);
                 var sampled = cat([pos, neg], 0);
                 sampledTotal += sampled.shape[0];
                 var target = cat([ones(pos.shape[0], device: dev), zeros(neg.shape[0], device: dev)], 0);
@@ -98,5 +97,17 @@ public sealed class RegionProposalNetwork(RpnHead head, IReadOnlyList<AnchorGene
             losses["rpn_box"] = boxTerms.Count > 0 ? stack(boxTerms).sum() / denom : deltas.sum() * 0;
         }
         return (proposals, losses);
+    }
+
+    /// <summary>Anchor targets of one image (Faster R-CNN §3.1.2): anchors with IoU ≥ FgIou to a GT box, or a GT's
+    /// best anchor, are positive; IoU &lt; BgIou negative; the rest ignored. Then at most BatchSizePerImage anchors with at
+    /// most PositiveFraction positives. Shapes: anchors [A, 4], gt [G, 4] → positive, negative indices into the anchors
+    /// and the matched GT index per anchor [A].</summary>
+    public (Tensor Positive, Tensor Negative, Tensor MatchedGt) SampleAnchors(Tensor anchors, Tensor gt, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        var (matched, labels) = Matcher.Match(BoxOps.Iou(gt, anchors), settings.FgIou, settings.BgIou, allowLowQuality: true);
+        var (pos, neg) = BalancedSampler.Sample(labels, settings.BatchSizePerImage, settings.PositiveFraction, generator);
+        return (pos.MoveToOuterDisposeScope(), neg.MoveToOuterDisposeScope(), matched.MoveToOuterDisposeScope());
     }
 }

@@ -35,28 +35,49 @@ public sealed class RoiHeads(MultiScaleRoiAlign pooler, BoxHead head, int numCla
         var rois = new List<Tensor>(); var labels = new List<Tensor>(); var regTargets = new List<Tensor>();
         for (int i = 0; i < proposals.Count; i++)
         {
-            var cand = cat([proposals[i], gtBoxes[i].to_type(proposals[i].dtype)], 0);       // GT boxes are proposals too
-            var (matched, lab) = Matcher.Match(BoxOps.Iou(gtBoxes[i], cand), settings.FgIou, settings.BgIou, allowLowQuality: false);
-            var (pos, neg) = BalancedSampler.Sample(lab, settings.BatchSizePerImage, settings.PositiveFraction, generator);
-            var idx = cat([pos, neg], 0);
-            var boxes = cand.index_select(0, idx);
-            var cls = gtLabels[i].shape[0] == 0
-                ? zeros(idx.shape[0], dtype: ScalarType.Int64, device: dev)
-                : cat([gtLabels[i].index_select(0, matched.index_select(0, pos)), zeros(neg.shape[0], dtype: ScalarType.Int64, device: dev)], 0);
-            var reg = gtBoxes[i].shape[0] == 0 ? zeros(idx.shape[0], 4, device: dev)
-                : coder.Encode(boxes, gtBoxes[i].index_select(0, matched.index_select(0, idx)));
-            rois.Add(cat([full(idx.shape[0], 1, (double)i, device: dev), boxes], 1));
-            labels.Add(cls); regTargets.Add(reg);
+            var sample = SampleProposals(proposals[i], gtBoxes[i], gtLabels[i], generator);
+            rois.Add(cat([full(sample.Boxes.shape[0], 1, (double)i, device: dev), sample.Boxes], 1));
+            labels.Add(sample.Labels); regTargets.Add(sample.RegressionTargets);
         }
-        var allRois = cat(rois, 0); var allLabels = cat(labels, 0); var allReg = cat(regTargets, 0);
-        var (scores, deltas) = head.call(pooler.Apply(levels, allRois));
-        var clsLoss = nn.functional.cross_entropy(scores, allLabels);
-        var posIdx = allLabels.gt(0).nonzero().flatten();
+        var (scores, deltas) = head.call(pooler.Apply(levels, cat(rois, 0)));
+        var (clsLoss, boxLoss) = FastRcnnLoss(scores, deltas, cat(labels, 0), cat(regTargets, 0));
+        return new Dictionary<string, Tensor> { ["roi_cls"] = clsLoss, ["roi_box"] = boxLoss };
+    }
+
+    /// <summary>One image's training RoIs: proposals plus the GT boxes themselves, matched to GT (IoU ≥ FgIou: that GT's
+    /// class; &lt; BgIou: background), then at most BatchSizePerImage with at most PositiveFraction foreground.
+    /// Shapes: proposals [R, 4], gtBoxes [G, 4], gtLabels [G] → boxes [S, 4] (positives first), labels [S] (0 = background),
+    /// regression targets [S, 4] (BoxCoder 10,10,5,5 towards the matched GT; meaningless for background).</summary>
+    public (Tensor Boxes, Tensor Labels, Tensor RegressionTargets) SampleProposals(Tensor proposals, Tensor gtBoxes, Tensor gtLabels, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        var dev = proposals.device;
+        var cand = cat([proposals, gtBoxes.to_type(proposals.dtype)], 0);                       // GT boxes are proposals too
+        var (matched, lab) = Matcher.Match(BoxOps.Iou(gtBoxes, cand), settings.FgIou, settings.BgIou, allowLowQuality: false);
+        var (pos, neg) = BalancedSampler.Sample(lab, settings.BatchSizePerImage, settings.PositiveFraction, generator);
+        var idx = cat([pos, neg], 0);
+        var boxes = cand.index_select(0, idx);
+        var cls = gtLabels.shape[0] == 0
+            ? zeros(idx.shape[0], dtype: ScalarType.Int64, device: dev)
+            : cat([gtLabels.index_select(0, matched.index_select(0, pos)), zeros(neg.shape[0], dtype: ScalarType.Int64, device: dev)], 0);
+        var reg = gtBoxes.shape[0] == 0 ? zeros(idx.shape[0], 4, device: dev)
+            : coder.Encode(boxes, gtBoxes.index_select(0, matched.index_select(0, idx)));
+        return (boxes.MoveToOuterDisposeScope(), cls.MoveToOuterDisposeScope(), reg.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Fast R-CNN loss (torchvision's fastrcnn_loss): cross entropy over all sampled RoIs, and smooth-L1 (β = 1/9)
+    /// between each foreground RoI's deltas FOR ITS OWN CLASS and its targets, summed and divided by the number of RoIs.
+    /// Shapes: scores [K, C+1], deltas [K, (C+1)*4], labels [K], targets [K, 4].</summary>
+    public static (Tensor Classification, Tensor Box) FastRcnnLoss(Tensor scores, Tensor deltas, Tensor labels, Tensor regressionTargets)
+    {
+        using var scope = NewDisposeScope();
+        var clsLoss = nn.functional.cross_entropy(scores, labels);
+        var posIdx = labels.gt(0).nonzero().flatten();
         var k = deltas.shape[0];
         var perClass = deltas.view(k, -1, 4);                                                   // [K, C+1, 4]
-        var posDeltas = perClass.index_select(0, posIdx).gather(1, allLabels.index_select(0, posIdx).view(-1, 1, 1).expand(-1, 1, 4)).squeeze(1);
-        var boxLoss = nn.functional.smooth_l1_loss(posDeltas, allReg.index_select(0, posIdx), reduction: nn.Reduction.Sum, beta: 1.0 / 9) / Math.Max(1, k);
-        return new Dictionary<string, Tensor> { ["roi_cls"] = clsLoss, ["roi_box"] = boxLoss };
+        var posDeltas = perClass.index_select(0, posIdx).gather(1, labels.index_select(0, posIdx).view(-1, 1, 1).expand(-1, 1, 4)).squeeze(1); // [P, 4]
+        var boxLoss = nn.functional.smooth_l1_loss(posDeltas, regressionTargets.index_select(0, posIdx), reduction: nn.Reduction.Sum, beta: 1.0 / 9) / Math.Max(1, k);
+        return (clsLoss.MoveToOuterDisposeScope(), boxLoss.MoveToOuterDisposeScope());
     }
 
     public IReadOnlyList<Detections> Detect(IReadOnlyList<Tensor> levels, IReadOnlyList<Tensor> proposals, IReadOnlyList<(int H, int W)> imageSizes)
@@ -69,21 +90,31 @@ public sealed class RoiHeads(MultiScaleRoiAlign pooler, BoxHead head, int numCla
         long offset = 0;
         for (int i = 0; i < proposals.Count; i++)
         {
-            using var scope = NewDisposeScope();
             long r = proposals[i].shape[0];
             var sl = TensorIndex.Slice(offset, offset + r);
             offset += r;
-            var boxes = coder.Decode(deltas[sl], proposals[i]).view(r, -1, 4)[.., 1..];      // [R, C, 4] (no background)
-            boxes = BoxOps.Clip(boxes.reshape(-1, 4), imageSizes[i].H, imageSizes[i].W);     // [R*C, 4]
-            var sc = probs[sl][.., 1..].reshape(-1);                                           // [R*C]
-            var lb = arange(1, numClasses + 1, dtype: ScalarType.Int64, device: dev).repeat(r); // [R*C], class-minor like the reshape
-            var keep = sc.gt(settings.ScoreThreshold).logical_and(BoxOps.NotSmall(boxes, settings.MinSize)).nonzero().flatten();
-            boxes = boxes.index_select(0, keep); sc = sc.index_select(0, keep); lb = lb.index_select(0, keep);
-            var kept = Nms.Batched(boxes, sc, lb, settings.NmsThreshold);
-            kept = kept[..(int)Math.Min(settings.DetectionsPerImage, kept.shape[0])];
-            results.Add(new Detections(boxes.index_select(0, kept).MoveToOuterDisposeScope(), sc.index_select(0, kept).MoveToOuterDisposeScope(),
-                lb.index_select(0, kept).MoveToOuterDisposeScope()));
+            results.Add(PostProcess(probs[sl], deltas[sl], proposals[i], imageSizes[i]));
         }
         return results;
+    }
+
+    /// <summary>One image's detections: per-class decode, clip, drop scores ≤ ScoreThreshold and tiny boxes, class-wise NMS,
+    /// keep the DetectionsPerImage best. Shapes: probs [R, C+1] (softmax, column 0 = background), deltas [R, (C+1)*4],
+    /// proposals [R, 4] → per-class boxes [R, C, 4] → flattened [R*C, 4] (class-minor) → kept [D, 4], by descending score.</summary>
+    public Detections PostProcess(Tensor probs, Tensor deltas, Tensor proposals, (int H, int W) imageSize)
+    {
+        using var scope = NewDisposeScope();
+        var dev = probs.device;
+        long r = proposals.shape[0];
+        var boxes = coder.Decode(deltas, proposals).view(r, -1, 4)[.., 1..];                  // [R, C, 4] (no background)
+        boxes = BoxOps.Clip(boxes.reshape(-1, 4), imageSize.H, imageSize.W);                  // [R*C, 4]
+        var sc = probs[.., 1..].reshape(-1);                                                   // [R*C]
+        var lb = arange(1, numClasses + 1, dtype: ScalarType.Int64, device: dev).repeat(r);    // [R*C], class-minor like the reshape
+        var keep = sc.gt(settings.ScoreThreshold).logical_and(BoxOps.NotSmall(boxes, settings.MinSize)).nonzero().flatten();
+        boxes = boxes.index_select(0, keep); sc = sc.index_select(0, keep); lb = lb.index_select(0, keep);
+        var kept = Nms.Batched(boxes, sc, lb, settings.NmsThreshold);
+        kept = kept[..(int)Math.Min(settings.DetectionsPerImage, kept.shape[0])];
+        return new Detections(boxes.index_select(0, kept).MoveToOuterDisposeScope(), sc.index_select(0, kept).MoveToOuterDisposeScope(),
+            lb.index_select(0, kept).MoveToOuterDisposeScope());
     }
 }
