@@ -12,6 +12,19 @@ public sealed class FasterRcnnOptions : ITaskOptions
     /// <summary>What trains besides the heads: "delta" (frozen backbone + Δ, the paper's; default), "frozen" (frozen backbone,
     /// heads only) or "finetune" (full fine-tuning baseline, no zero-drop guarantee). See <see cref="TrainingMode"/>.</summary>
     public string Mode { get; set; } = "delta";
+    /// <summary>"fpn" (default: FPN over <see cref="Stages"/>, two-FC box head) or "c4" (RPN and RoIAlign on C4, the
+    /// backbone's own stage 5 as box head; <see cref="Stages"/>, <see cref="FpnChannels"/> and
+    /// <see cref="RepresentationSize"/> do not apply, and every anchor size is used on the one C4 level).</summary>
+    public string Head { get; set; } = "fpn";
+
+    public static IReadOnlyDictionary<string, Model.HeadKind> HeadNames { get; } = new Dictionary<string, Model.HeadKind>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["fpn"] = Model.HeadKind.Fpn,
+        ["c4"] = Model.HeadKind.C4,
+    };
+
+    public Model.HeadKind HeadKind => HeadNames.TryGetValue(Head ?? "", out var kind) ? kind
+        : throw new ArgumentException($"options.head '{Head}' is unknown. Valid: {string.Join(", ", HeadNames.Keys)}.");
     public IReadOnlyList<string> TrainYears { get; set; } = ["2007"];
     public string TrainSplit { get; set; } = "trainval";
     public string TestYear { get; set; } = "2007";
@@ -23,7 +36,7 @@ public sealed class FasterRcnnOptions : ITaskOptions
     /// <summary>Backbone stages fed to the FPN, finest first.</summary>
     public IReadOnlyList<string> Stages { get; set; } = ["C2", "C3", "C4", "C5"];
     public int FpnChannels { get; set; } = 256;
-    /// <summary>One anchor size per FPN level plus the pool level (Stages.Count + 1 entries).</summary>
+    /// <summary>FPN: one anchor size per FPN level plus the pool level (Stages.Count + 1 entries). C4: all sizes on C4.</summary>
     public IReadOnlyList<double> AnchorSizes { get; set; } = [32, 64, 128, 256, 512];
     public int RepresentationSize { get; set; } = 1024;
     public int RpnBatchSizePerImage { get; set; } = 256;
@@ -44,7 +57,10 @@ public sealed class FasterRcnnOptions : ITaskOptions
         if (MinSize < 32) yield return $"options.minSize must be ≥ 32 (got {MinSize}).";
         if (MaxSize < MinSize) yield return $"options.maxSize must be ≥ options.minSize (got {MaxSize} < {MinSize}).";
         if (Stages.Count == 0) yield return "options.stages must name at least one backbone stage.";
-        if (AnchorSizes.Count != Stages.Count + 1) yield return $"options.anchorSizes needs {Stages.Count + 1} entries (one per stage plus the pool level), got {AnchorSizes.Count}.";
+        if (!HeadNames.ContainsKey(Head ?? "")) yield return $"options.head '{Head}' is unknown. Valid: {string.Join(", ", HeadNames.Keys)}.";
+        bool c4 = HeadNames.TryGetValue(Head ?? "", out var kind) && kind == Model.HeadKind.C4;
+        if (c4 && AnchorSizes.Count == 0) yield return "options.anchorSizes needs at least one size.";
+        if (!c4 && AnchorSizes.Count != Stages.Count + 1) yield return $"options.anchorSizes needs {Stages.Count + 1} entries (one per stage plus the pool level), got {AnchorSizes.Count}.";
         if (AnchorSizes.Any(s => !(s > 0))) yield return "options.anchorSizes must all be > 0.";
         if (FpnChannels < 1) yield return $"options.fpnChannels must be ≥ 1 (got {FpnChannels}).";
         if (RepresentationSize < 1) yield return $"options.representationSize must be ≥ 1 (got {RepresentationSize}).";

@@ -14,8 +14,8 @@ using static TorchSharp.torch;
 namespace Delta.Plugins.FasterRcnn;
 
 /// <summary>
-/// Object detection (Faster R-CNN with FPN, paper Table 7) on a frozen Δ-backbone, VOC layout; options.mode picks what
-/// trains besides the heads (<see cref="TrainingMode"/>: Δ, nothing, or the whole backbone copy). train: every
+/// Object detection (Faster R-CNN with FPN, or the C4 head, paper Table 7) on a frozen Δ-backbone, VOC layout; options.mode
+/// picks what trains besides the heads (<see cref="TrainingMode"/>: Δ, nothing, or the whole backbone copy). train: every
 /// <see cref="FasterRcnnOptions.TrainYears"/> × <see cref="FasterRcnnOptions.TrainSplit"/>, named losses from the model,
 /// then VOC AP on the test split (11-point "mAP_11pt" and area "mAP_area") and comp4 result files; the patch holds Δ
 /// ("delta.*") and the detector heads ("head.*"), the manifest everything needed to rebuild the heads.
@@ -123,7 +123,7 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
 
     public static DetectorSettings Settings(FasterRcnnOptions o) => new()
     {
-        Stages = o.Stages.ToList(), FpnChannels = o.FpnChannels, AnchorSizes = o.AnchorSizes.ToList(), RepresentationSize = o.RepresentationSize,
+        Head = o.HeadKind, Stages = o.Stages.ToList(), FpnChannels = o.FpnChannels, AnchorSizes = o.AnchorSizes.ToList(), RepresentationSize = o.RepresentationSize,
         NumClasses = VocClasses.Names.Count,
         Rpn = new RpnSettings(BatchSizePerImage: o.RpnBatchSizePerImage),
         RoiHeads = new RoiHeadSettings(BatchSizePerImage: o.RoiBatchSizePerImage, ScoreThreshold: o.ScoreThreshold, DetectionsPerImage: o.DetectionsPerImage),
@@ -135,6 +135,7 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
         ["mode"] = TrainingModes.Name(TrainingModes.Parse(o.Mode)),
         // A fine-tuned "patch" carries a whole backbone copy: say so where any tool reading the manifest sees it.
         ["zeroDrop"] = TrainingModes.Parse(o.Mode) == TrainingMode.FineTune ? "false" : "true",
+        ["head"] = o.Head.ToLowerInvariant(),
         ["stages"] = string.Join(",", o.Stages),
         ["fpnChannels"] = o.FpnChannels.ToString(CultureInfo.InvariantCulture),
         ["anchorSizes"] = string.Join(",", o.AnchorSizes.Select(s => s.ToString("R", CultureInfo.InvariantCulture))),
@@ -159,6 +160,8 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
         var options = new FasterRcnnOptions
         {
             TrainYears = requestOptions.TrainYears, TrainSplit = requestOptions.TrainSplit, TestYear = requestOptions.TestYear, TestSplit = requestOptions.TestSplit,
+            // Patches written before the C4 option have no "head": they are FPN detectors.
+            Head = manifest.Properties.TryGetValue("head", out var head) ? head : "fpn",
             Stages = Property("stages").Split(','), FpnChannels = Int("fpnChannels"),
             AnchorSizes = Property("anchorSizes").Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList(),
             RepresentationSize = Int("representationSize"), MinSize = Int("minSize"), MaxSize = Int("maxSize"),
@@ -166,6 +169,8 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
             DrawThreshold = requestOptions.DrawThreshold, EvalBatchSize = requestOptions.EvalBatchSize,
         };
         // Patches written before modes existed have no "mode": theirs follows from the Δ stages.
+        if (!FasterRcnnOptions.HeadNames.ContainsKey(options.Head))
+            throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown Faster R-CNN head '{options.Head}'.");
         var mode = manifest.Properties.TryGetValue("mode", out var modeName)
             ? TrainingModes.TryParse(modeName, out var m) ? m : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown Faster R-CNN mode '{modeName}'.")
             : manifest.Delta.Stages > 0 ? TrainingMode.Delta : TrainingMode.Frozen;

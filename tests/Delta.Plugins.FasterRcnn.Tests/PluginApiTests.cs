@@ -33,10 +33,11 @@ public sealed class PluginApiTests : IDisposable
     }
 
     [Theory]
-    [InlineData("delta", 1)]
-    [InlineData("frozen", 0)]
-    [InlineData("finetune", 0)]
-    public async Task Train_Evaluate_Predict_Write_Patch_Metrics_Results_And_Drawings(string mode, int deltaStages)
+    [InlineData("delta", 1, "fpn")]
+    [InlineData("frozen", 0, "fpn")]
+    [InlineData("finetune", 0, "fpn")]
+    [InlineData("delta", 1, "c4")]
+    public async Task Train_Evaluate_Predict_Write_Patch_Metrics_Results_And_Drawings(string mode, int deltaStages, string head)
     {
         var data = Path.Combine(dir, "data");
         Assert.Equal(0, Commands.MakeVocCommand.Run(["--out", data, "--images", "12", "--size", "64", "--seed", "3"], CancellationToken.None));
@@ -49,6 +50,7 @@ public sealed class PluginApiTests : IDisposable
         };
         var options = TinyOptions;
         options.Mode = mode;
+        options.Head = head;
         var job = new JobSpec
         {
             Name = "tiny-det", Plugin = FasterRcnnPlugin.Id, Backbone = "tiny_resnet", Weights = "random", Delta = new DeltaConfig { Stages = deltaStages },
@@ -67,6 +69,7 @@ public sealed class PluginApiTests : IDisposable
         Assert.Equal("C3,C4,C5", manifest.Properties["stages"]);
         Assert.Equal("16", manifest.Properties["fpnChannels"]);
         Assert.Equal(mode, manifest.Properties["mode"]);
+        Assert.Equal(head, manifest.Properties["head"]);
         Assert.Equal(mode == "finetune" ? "false" : "true", manifest.Properties["zeroDrop"]);
         // Only fine-tuning ships base weights (its private copy); Δ and frozen patches hold Δ + heads only.
         using (var patch = context.Patches.Load("tiny-det"))

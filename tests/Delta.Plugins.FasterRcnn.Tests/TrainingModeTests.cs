@@ -112,6 +112,9 @@ public sealed class TrainingModeTests : IDisposable
         Assert.False(TrainingModes.Request(TrainingMode.Frozen, "tiny_resnet", "random", delta0, CPU, 0).TrainableBase);
         Assert.False(TrainingModes.Request(TrainingMode.Delta, "tiny_resnet", "random", delta2, CPU, 0).TrainableBase);
 
+        var headError = Assert.Single(new FasterRcnnOptions { Head = "c5" }.Validate());
+        Assert.Contains("options.head 'c5'", headError);
+        Assert.Empty(new FasterRcnnOptions { Head = "c4", AnchorSizes = [32, 64, 128, 256, 512, 1024] }.Validate()); // C4: any number of sizes
         var error = Assert.Single(new FasterRcnnOptions { Mode = "lora" }.Validate());
         Assert.Contains("options.mode 'lora'", error);
         Assert.Contains("delta, frozen, finetune", error);

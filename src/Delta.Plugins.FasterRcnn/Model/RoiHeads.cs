@@ -16,17 +16,17 @@ public sealed record Detections(Tensor Boxes, Tensor Scores, Tensor Labels) : ID
 
 /// <summary>
 /// The second stage: proposals (plus the GT boxes while training) are matched and sampled, pooled with multi-level
-/// RoIAlign, classified by the two-FC box head and refined with class-specific deltas (BoxCoder weights 10,10,5,5).
+/// RoIAlign, classified by the box head (two FCs for FPN, stage 5 for C4) and refined with class-specific deltas (BoxCoder weights 10,10,5,5).
 /// Loss: cross entropy over sampled RoIs + smooth-L1 (β = 1/9) on the positives' own-class deltas, divided by the
 /// number of sampled RoIs (torchvision's fastrcnn_loss).
 /// Inference: softmax, per-class decode, clip, score threshold, class-wise batched NMS, top detections per image.
 /// Shapes: head deltas [K, (C+1)*4] → view [K, C+1, 4]; per-class boxes [K, C+1, 4] → drop background → flatten [K*C, 4].
 /// </summary>
-public sealed class RoiHeads(MultiScaleRoiAlign pooler, BoxHead head, int numClasses, RoiHeadSettings settings)
+public sealed class RoiHeads(MultiScaleRoiAlign pooler, nn.Module<Tensor, (Tensor Scores, Tensor Deltas)> head, int numClasses, RoiHeadSettings settings)
 {
     private readonly BoxCoder coder = new(10, 10, 5, 5);
 
-    public BoxHead Head => head;
+    public nn.Module<Tensor, (Tensor Scores, Tensor Deltas)> Head => head;
 
     public IReadOnlyDictionary<string, Tensor> Losses(IReadOnlyList<Tensor> levels, IReadOnlyList<Tensor> proposals,
         IReadOnlyList<Tensor> gtBoxes, IReadOnlyList<Tensor> gtLabels, Generator? generator = null)
