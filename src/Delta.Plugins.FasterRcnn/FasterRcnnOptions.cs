@@ -23,7 +23,8 @@ public sealed class FasterRcnnOptions : ITaskOptions
         ["c4"] = Model.HeadKind.C4,
     };
 
-    public Model.HeadKind HeadKind => HeadNames.TryGetValue(Head ?? "", out var kind) ? kind
+    /// <summary>A method, not a property, so the options' JSON shape stays exactly the settable keys.</summary>
+    public Model.HeadKind ParseHead() => HeadNames.TryGetValue(Head ?? "", out var kind) ? kind
         : throw new ArgumentException($"options.head '{Head}' is unknown. Valid: {string.Join(", ", HeadNames.Keys)}.");
     public IReadOnlyList<string> TrainYears { get; set; } = ["2007"];
     public string TrainSplit { get; set; } = "trainval";

@@ -18,7 +18,8 @@ namespace Delta.Plugins.FasterRcnn;
 /// picks what trains besides the heads (<see cref="TrainingMode"/>: Δ, nothing, or the whole backbone copy). train: every
 /// <see cref="FasterRcnnOptions.TrainYears"/> × <see cref="FasterRcnnOptions.TrainSplit"/>, named losses from the model,
 /// then VOC AP on the test split (11-point "mAP_11pt" and area "mAP_area") and comp4 result files; the patch holds Δ
-/// ("delta.*") and the detector heads ("head.*"), the manifest everything needed to rebuild the heads.
+/// ("delta.*"; for "finetune" the whole backbone copy, "delta.base.*") and the detector heads ("head.*"), the manifest
+/// everything needed to rebuild them (mode, head, sizes).
 /// evaluate: the same metrics and files for a saved patch. predict: boxes with class names and scores drawn per image.
 /// </summary>
 public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCommands
@@ -26,8 +27,9 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
     public const string Id = "fasterrcnn";
 
     public override TaskPluginInfo Info { get; } = new(Id,
-        "Faster R-CNN + FPN object detection (VOC layout) on a frozen Δ-backbone",
-        TaskKind.Detection, ["resnet50", "resnet101", "tiny_resnet"], [0, 1, 2, 4]);
+        "Faster R-CNN (FPN or C4 head) object detection (VOC layout) on a frozen Δ-backbone",
+        // Paper Table 7 uses ResNet-18/34; resnet18_cntk is the one with ImageNet weights available offline.
+        TaskKind.Detection, ["resnet18", "resnet34", "resnet50", "resnet101", "resnet18_cntk", "tiny_resnet"], [0, 1, 2, 4]);
 
     public IReadOnlyList<PluginCommand> Commands { get; } = [MakeVocCommand.Command];
 
@@ -123,7 +125,7 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
 
     public static DetectorSettings Settings(FasterRcnnOptions o) => new()
     {
-        Head = o.HeadKind, Stages = o.Stages.ToList(), FpnChannels = o.FpnChannels, AnchorSizes = o.AnchorSizes.ToList(), RepresentationSize = o.RepresentationSize,
+        Head = o.ParseHead(), Stages = o.Stages.ToList(), FpnChannels = o.FpnChannels, AnchorSizes = o.AnchorSizes.ToList(), RepresentationSize = o.RepresentationSize,
         NumClasses = VocClasses.Names.Count,
         Rpn = new RpnSettings(BatchSizePerImage: o.RpnBatchSizePerImage),
         RoiHeads = new RoiHeadSettings(BatchSizePerImage: o.RoiBatchSizePerImage, ScoreThreshold: o.ScoreThreshold, DetectionsPerImage: o.DetectionsPerImage),
@@ -168,9 +170,9 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
             ScoreThreshold = requestOptions.ScoreThreshold, DetectionsPerImage = requestOptions.DetectionsPerImage,
             DrawThreshold = requestOptions.DrawThreshold, EvalBatchSize = requestOptions.EvalBatchSize,
         };
-        // Patches written before modes existed have no "mode": theirs follows from the Δ stages.
         if (!FasterRcnnOptions.HeadNames.ContainsKey(options.Head))
             throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown Faster R-CNN head '{options.Head}'.");
+        // Patches written before modes existed have no "mode": theirs follows from the Δ stages.
         var mode = manifest.Properties.TryGetValue("mode", out var modeName)
             ? TrainingModes.TryParse(modeName, out var m) ? m : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown Faster R-CNN mode '{modeName}'.")
             : manifest.Delta.Stages > 0 ? TrainingMode.Delta : TrainingMode.Frozen;
