@@ -84,9 +84,9 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
             using var batch = loader.Load([new VocAnnotation(Path.GetFileNameWithoutExtension(input), input, (int)rgb.shape[2], (int)rgb.shape[1], [])], null, false);
             var det = model.Detect(batch.Images, batch.Sizes)[0];
             var scale = batch.Scales[0];
-            var boxes = (det.Boxes / scale).cpu().data<float>().ToArray();
-            var scores = det.Scores.cpu().data<float>().ToArray();
-            var labels = det.Labels.cpu().data<long>().ToArray();
+            var boxes = HostArrays.ToArray<float>(det.Boxes / scale);
+            var scores = HostArrays.ToArray<float>(det.Scores);
+            var labels = HostArrays.ToArray<long>(det.Labels);
             var kept = new List<DetectedBox>();
             for (int k = 0; k < scores.Length; k++)
                 if (scores[k] >= loaded.Options.DrawThreshold)

@@ -51,6 +51,29 @@ public sealed class C4HeadTests : IDisposable
     }
 
     [Fact]
+    public void Trunk_Through_C4_Equals_The_Full_Backbone_Forward_Without_Computing_C5()
+    {
+        using var scope = NewDisposeScope();
+        using var registry = BackboneRegistry.CreateDefault();
+        // Δ(2) covers C4 and C5; non-zero skip-BN gains make Δ change the features, so a path that skipped it would show.
+        using var backbone = registry.CreateDelta(new BackboneRequest { Architecture = "tiny_resnet", Weights = "random", Delta = new DeltaConfig { Stages = 2 }, Seed = 4 });
+        using var noGrad = no_grad();
+        foreach (var (name, p) in backbone.Module.named_parameters())
+            if (name.Contains("skip_bn") && name.EndsWith("weight")) p.fill_(0.5f);
+        var runner = new BackboneStageRunner(backbone, "C5");
+        var images = randn(2, 3, 64, 96);
+        foreach (var enabled in new[] { true, false })
+        {
+            backbone.DeltaEnabled = enabled;
+            var full = backbone.Forward(images);
+            var trunk = runner.ForwardThrough(images, "C4");
+            Assert.Equal(new[] { "C2", "C3", "C4" }, trunk.Keys.Order().ToArray());   // stage 5 is not run on the image
+            foreach (var stage in trunk.Keys) Assert.True(trunk[stage].Equals(full[stage]), $"{stage} (Δ {(enabled ? "on" : "off")})");
+        }
+        Assert.Contains("no stage 'P4'", Assert.Throws<ArgumentException>(() => runner.ForwardThrough(images, "P4")).Message);
+    }
+
+    [Fact]
     public void C4_Detector_Trains_Stage5_Delta_Through_The_Box_Loss_And_Never_Moves_The_Base()
     {
         var voc = SyntheticVocGenerator.Generate(dir, new SyntheticVocOptions(Count: 6, Width: 64, Height: 64, Seed: 2, ValFraction: 0, TestFraction: 0.2));

@@ -32,7 +32,12 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
     // the shared 2-core machine at load 7-13; the test took 47 s (whole project 56 s) at load 2.7-4.5.
     [Fact]
     [Trait("Category", "Slow")]
-    public void Training_On_Synthetic_Voc_Learns_And_Leaves_The_Shared_Base_Untouched()
+    public void Training_On_Synthetic_Voc_Learns_And_Leaves_The_Shared_Base_Untouched() => TrainAndCheck(Steps, LearningRate, WarmupSteps);
+
+    public const int Steps = 300, WarmupSteps = 20;
+    public const double LearningRate = 2e-3;
+
+    internal void TrainAndCheck(int steps, double learningRate, int warmupSteps)
     {
         var voc = SyntheticVocGenerator.Generate(dir, new SyntheticVocOptions(Count: 150, Width: 128, Height: 128, Seed: 1, ValFraction: 0.1, TestFraction: 0.2));
         var train = VocDetectionReader.Read(voc, "trainval").Images;
@@ -50,14 +55,14 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
 
         var fresh = DetectionEvaluator.Run(model, testLoader, test, 8).Ap;
         var sw = Stopwatch.StartNew();
-        var hyper = new TrainingHyperParameters { Epochs = 100, MaxSteps = 300, BatchSize = 4, LearningRate = 2e-3, WeightDecay = 1e-4, Schedule = "cosine", WarmupSteps = 20, GradClipNorm = 10 };
+        var hyper = new TrainingHyperParameters { Epochs = 100, MaxSteps = steps, BatchSize = 4, LearningRate = learningRate, WeightDecay = 1e-4, Schedule = "cosine", WarmupSteps = warmupSteps, GradClipNorm = 10 };
         var outcome = DetectorTraining.Fit(new Trainer(), model, trainLoader, hyper, seed: 1);
         var trainSeconds = sw.Elapsed.TotalSeconds;
         var trained = DetectionEvaluator.Run(model, testLoader, test, 8).Ap;
         output.WriteLine($"steps {outcome.Steps} in {trainSeconds:F1}s; fresh mAP(area) {fresh.MeanApArea:F3} 11pt {fresh.MeanAp11Point:F3}; trained mAP(area) {trained.MeanApArea:F3} 11pt {trained.MeanAp11Point:F3}");
         foreach (var (c, ap) in trained.ApArea) output.WriteLine($"  {VocClasses.Names[c - 1]}: AP(area) {ap:F3}, AP(11pt) {trained.Ap11Point[c]:F3}");
 
-        Assert.Equal(300, outcome.Steps);
+        Assert.Equal(steps, outcome.Steps);
         Assert.True(trained.MeanApArea > fresh.MeanApArea + 0.1, $"trained mAP {trained.MeanApArea:F3} vs fresh {fresh.MeanApArea:F3}");
         Assert.Equal(hashBefore, BaseWeightsHash.Compute(sharedBase.Model)); // zero drop: the frozen base never moved
 

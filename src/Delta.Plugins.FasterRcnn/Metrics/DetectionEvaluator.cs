@@ -20,9 +20,9 @@ public static class DetectionEvaluator
                 var results = model.Detect(b.Images, b.Sizes);
                 for (int i = 0; i < results.Count; i++)
                 {
-                    var boxes = (results[i].Boxes / b.Scales[i]).cpu().data<float>().ToArray();
-                    var scores = results[i].Scores.cpu().data<float>().ToArray();
-                    var labels = results[i].Labels.cpu().data<long>().ToArray();
+                    var boxes = HostArrays.ToArray<float>(results[i].Boxes / b.Scales[i]);
+                    var scores = HostArrays.ToArray<float>(results[i].Scores);
+                    var labels = HostArrays.ToArray<long>(results[i].Labels);
                     for (int k = 0; k < scores.Length; k++)
                         dets.Add(new VocDetection(b.ImageIds[i], (int)labels[k], scores[k], boxes[4 * k] + 1, boxes[4 * k + 1] + 1, boxes[4 * k + 2], boxes[4 * k + 3]));
                 }

@@ -15,13 +15,14 @@ namespace Delta.Plugins.FasterRcnn.Model;
 /// </summary>
 public sealed class FasterRcnn : nn.Module
 {
-    private readonly FeaturePyramid? fpn;                               // null for the C4 head
+    private readonly FeaturePyramid? fpn;                               // null exactly when stage5 is set (C4 head)
     private readonly RpnHead rpn_head;
     private readonly nn.Module<Tensor, (Tensor Scores, Tensor Deltas)> box_head;
     private readonly IDeltaBackbone backbone;
     private readonly RegionProposalNetwork rpn;
     private readonly RoiHeads roiHeads;
     private readonly DetectorSettings settings;
+    private readonly BackboneStageRunner? stage5;                      // C4 head only: the trunk and stage 5
 
     public IDeltaBackbone Backbone => backbone;
     public DetectorSettings Settings => settings;
@@ -42,7 +43,8 @@ public sealed class FasterRcnn : nn.Module
             if (settings.AnchorSizes.Count == 0) throw new ArgumentException("AnchorSizes needs at least one size for the C4 head.");
             var generator = new AnchorGenerator(settings.AnchorSizes, settings.AspectRatios);
             rpn_head = new RpnHead(c4.Channels, generator.AnchorsPerLocation);
-            box_head = new Res5BoxHead(new BackboneStageRunner(backbone, "C5"), c5.Channels, settings.NumClasses + 1);
+            stage5 = new BackboneStageRunner(backbone, "C5");
+            box_head = new Res5BoxHead(stage5, c5.Channels, settings.NumClasses + 1);
             RegisterComponents();
             rpn = new RegionProposalNetwork(rpn_head, [generator], [c4.Stride], settings.Rpn);
             pooler = new MultiScaleRoiAlign([c4.Stride], settings.C4RoiOutputSize, settings.RoiSamplingRatio);
@@ -84,13 +86,16 @@ public sealed class FasterRcnn : nn.Module
     }
 
     /// <summary>Feature maps for the RPN and for RoIAlign. FPN: P_k (finest first) plus the pool level for the RPN, P_k
-    /// without it for RoIAlign. C4: the backbone's C4 for both (stage 5 then runs per RoI in the box head, so the
-    /// full-image C5 that the backbone also computes goes unused).</summary>
+    /// without it for RoIAlign. C4: the backbone's C4 for both; the backbone stops there, stage 5 runs per RoI in the box head.</summary>
     private (IReadOnlyList<Tensor> Rpn, IReadOnlyList<Tensor> Roi) Features(Tensor images)
     {
+        if (stage5 is not null)
+        {
+            var c4 = stage5.ForwardThrough(images, "C4")["C4"];
+            return ([c4], [c4]);
+        }
         var feats = backbone.Forward(images);
-        if (fpn is null) return ([feats["C4"]], [feats["C4"]]);
-        var levels = fpn.call(settings.Stages.Select(s => feats[s]).ToList());
+        var levels = fpn!.call(settings.Stages.Select(s => feats[s]).ToList());
         return (levels, levels.Take(levels.Count - 1).ToList());
     }
 
