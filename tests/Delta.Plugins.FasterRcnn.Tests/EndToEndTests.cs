@@ -28,16 +28,13 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         RoiHeads = new RoiHeadSettings(BatchSizePerImage: 64),
     };
 
-    // 300 steps at 128 px: fresh mAP(area) 0.000 → trained 0.183 (11-point 0.197), the same in two runs. Took 463 s of training on
-    // the shared 2-core machine at load 7-13; the test took 47 s (whole project 56 s) at load 2.7-4.5.
+    // 300 steps at 128 px: fresh mAP(area) 0.000 → trained 0.183 (11-point 0.197), the same in every run so far. The whole
+    // test takes 24 s (21.6 s of training) on the 2-core machine at load ~0.5 and 12.4 min at load ~20: its slowness under
+    // load is the load. Fewer steps weaken it: 150 steps (lr 4e-3) reached 0.118, 200 (lr 3e-3) 0.104, 200 (lr 4e-3) 0.081,
+    // 150 (lr 6e-3) 0.077 against the bar of fresh + 0.1, so it stays at 300.
     [Fact]
     [Trait("Category", "Slow")]
-    public void Training_On_Synthetic_Voc_Learns_And_Leaves_The_Shared_Base_Untouched() => TrainAndCheck(Steps, LearningRate, WarmupSteps);
-
-    public const int Steps = 300, WarmupSteps = 20;
-    public const double LearningRate = 2e-3;
-
-    internal void TrainAndCheck(int steps, double learningRate, int warmupSteps)
+    public void Training_On_Synthetic_Voc_Learns_And_Leaves_The_Shared_Base_Untouched()
     {
         var voc = SyntheticVocGenerator.Generate(dir, new SyntheticVocOptions(Count: 150, Width: 128, Height: 128, Seed: 1, ValFraction: 0.1, TestFraction: 0.2));
         var train = VocDetectionReader.Read(voc, "trainval").Images;
@@ -55,14 +52,14 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
 
         var fresh = DetectionEvaluator.Run(model, testLoader, test, 8).Ap;
         var sw = Stopwatch.StartNew();
-        var hyper = new TrainingHyperParameters { Epochs = 100, MaxSteps = steps, BatchSize = 4, LearningRate = learningRate, WeightDecay = 1e-4, Schedule = "cosine", WarmupSteps = warmupSteps, GradClipNorm = 10 };
+        var hyper = new TrainingHyperParameters { Epochs = 100, MaxSteps = 300, BatchSize = 4, LearningRate = 2e-3, WeightDecay = 1e-4, Schedule = "cosine", WarmupSteps = 20, GradClipNorm = 10 };
         var outcome = DetectorTraining.Fit(new Trainer(), model, trainLoader, hyper, seed: 1);
         var trainSeconds = sw.Elapsed.TotalSeconds;
         var trained = DetectionEvaluator.Run(model, testLoader, test, 8).Ap;
         output.WriteLine($"steps {outcome.Steps} in {trainSeconds:F1}s; fresh mAP(area) {fresh.MeanApArea:F3} 11pt {fresh.MeanAp11Point:F3}; trained mAP(area) {trained.MeanApArea:F3} 11pt {trained.MeanAp11Point:F3}");
         foreach (var (c, ap) in trained.ApArea) output.WriteLine($"  {VocClasses.Names[c - 1]}: AP(area) {ap:F3}, AP(11pt) {trained.Ap11Point[c]:F3}");
 
-        Assert.Equal(steps, outcome.Steps);
+        Assert.Equal(300, outcome.Steps);
         Assert.True(trained.MeanApArea > fresh.MeanApArea + 0.1, $"trained mAP {trained.MeanApArea:F3} vs fresh {fresh.MeanApArea:F3}");
         Assert.Equal(hashBefore, BaseWeightsHash.Compute(sharedBase.Model)); // zero drop: the frozen base never moved
 
