@@ -63,7 +63,7 @@ foreach (var s in suites)
     foreach (var r in run)
     {
         results.Add(r);
-        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value,12:F2} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value.ToString(Math.Abs(r.Value) < 10 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture),12} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
     }
 }
 var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() : null;
