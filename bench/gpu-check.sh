@@ -39,13 +39,14 @@ case "${1:-}" in
     out=${OUT:-$root/.gpu/results}; mkdir -p "$out"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     # Δ(1), Δ(4) in fp32 and in the fast mode (bf16 frozen base + channels-last), full fine-tuning (fp32, the memory
-    # baseline); Delta first, then PyTorch's eager version of the same network in fp32 and bf16 autocast + channels-last.
+    # baseline); Delta first, then PyTorch's eager version of the same network in fp32, bf16 autocast + channels-last,
+    # and bf16base (Delta's own precision split: bf16 channels-last base, fp32 Δ-modules and head).
     bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt"
     # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
     bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch 4 --task-size 512 --steps 10 \
       --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
-    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16 --full \
+    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16,bf16base --full \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt"
     det=(); [ -s "$out/delta-detection.json" ] && det=("$out/delta-detection.json")
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${det[@]}" | tee "$out/compare.txt"

@@ -61,6 +61,11 @@ def main():
         row(f"fast (bf16+CL) {label} train img/s", dv, pv, ratio, "≥ 1.0x PyTorch bf16+CL", verdict(None if ratio is None else ratio >= 1.0))
         row(f"fast (bf16+CL) {label} train img/s, absolute", dv, None, None, f"≥ {absolute:,} (H100)",
             verdict(None if dv is None or not h100 else dv >= absolute), "" if h100 else " (not an H100: absolute target not judged)")
+    for label in ("Δ(1)", "Δ(4)"):
+        dv = d.get(f"resnet50 {label} [bf16+cl] train step")
+        pv = p.get(f"pytorch resnet50 {label} bf16base train step")
+        row(f"fast {label} vs PyTorch same split (context)", dv, pv, dv / pv if dv and pv else None,
+            "bf16 base, fp32 Δ + head", "")
     full = p.get("pytorch resnet50 full fine-tuning fp32 peak allocated")
     for label in ("Δ(1)", "Δ(4)"):
         pm = p.get(f"pytorch resnet50 {label} fp32 peak allocated")
