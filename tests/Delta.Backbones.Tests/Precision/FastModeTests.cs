@@ -142,6 +142,18 @@ public class FastModeTests
     }
 
     [Fact]
+    public void DeltaStateMovesBetweenFastAndFp32BackbonesOfTheSameBase()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        using var fast = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16, channelsLast: true) with { Seed = 11 });
+        using var exact = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.Float32));
+        Assert.Equal(fast.Base, exact.Base);                                        // same identity: one patch fits both
+        Assert.False(fast.DeltaState().All(kv => kv.Value.Equals(exact.DeltaState()[kv.Key])));
+        exact.LoadDeltaState(fast.DeltaState());
+        Assert.All(fast.DeltaState(), kv => Assert.True(kv.Value.Equals(exact.DeltaState()[kv.Key]), kv.Key));
+    }
+
+    [Fact]
     public void FastModeRejectsATrainableBaseAndChannelsLastNeedsBf16()
     {
         using var registry = BackboneRegistry.CreateDefault();
