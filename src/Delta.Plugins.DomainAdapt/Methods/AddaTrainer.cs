@@ -39,7 +39,7 @@ public sealed class AddaTrainer : IDisposable
         Discriminator = new DomainDiscriminator(source.NumFeatures);
         Discriminator.to(source.Backbone.Device);
         discriminatorOptimizer = optim.Adam(Discriminator.parameters(), s.AdaptLearningRate, beta1: 0.5);
-        encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptLearningRate, beta1: 0.5);
+        encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptEncoderRate(target.UsesDelta), beta1: 0.5);
         sourceBatches = new BatchSampler((int)sourceImages.shape[0], s.BatchSize, seed);
         targetBatches = new BatchSampler(targetImages.Count, s.BatchSize, seed + 1);
     }
