@@ -132,7 +132,7 @@ public sealed class AdaptExperiment
                     pair, seed, deltaStages, uniform, sourceBefore, sourceAfter, vanillaTarget, addaTarget, clock.Elapsed.TotalSeconds);
 
                 if (scatterPath is not null && delta && !uniform)
-                    FeatureScatter.Write(scatterPath, $"{pair} (optdigits is not USPS): pooled features, PCA, seed {seed}, ADDA + Δ({deltaStages})",
+                    FeatureScatter.Write(scatterPath, $"{pair}: PCA of pooled features, ADDA + Δ({deltaStages}), seed {seed}",
                         sourceEncoder, targetEncoder, sourceTest.Images, targetTest.Images);
             }
         return rows;

@@ -67,6 +67,8 @@ public sealed class AddaTrainer : IDisposable
         var device = source.Backbone.Device;
         Tensor fs, ft;
         source.Backbone.Train(false);
+        // M_t stays in train mode so D sees the same (batch-statistics) features M_t's own step produces; its trainable
+        // BatchNorm running statistics (full copy, or the Δ-modules') follow these forwards too, its parameters do not.
         target.Backbone.Train(true);
         using (no_grad())
         {
