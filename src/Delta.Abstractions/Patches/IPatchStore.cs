@@ -17,6 +17,8 @@ public interface IPatchStore
     Patch Load(string nameOrPath, BaseIdentity? expectedBase = null);
     /// <summary>Reads only the manifest (checksum still verified).</summary>
     PatchSummary Inspect(string nameOrPath);
-    IReadOnlyList<PatchSummary> List();
+    /// <summary>Every readable patch in the store. A damaged or unreadable file does not hide the others: it is
+    /// skipped, and reported in <paramref name="unreadable"/> when the caller passes a collection.</summary>
+    IReadOnlyList<PatchSummary> List(ICollection<PatchException>? unreadable = null);
     bool Delete(string name);
 }

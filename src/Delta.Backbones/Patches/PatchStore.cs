@@ -51,6 +51,7 @@ public sealed partial class PatchStore : IPatchStore
             try { File.Move(tmp, path, overwrite); }
             catch (IOException) when (!overwrite && File.Exists(path))
             { throw new PatchException(PatchErrorKind.AlreadyExists, path, "a patch with this name already exists (pass overwrite to replace it)."); }
+            DirectorySync.Flush(Root);     // the rename itself lives in the folder's entry table: make it durable too
         }
         finally
         {
@@ -76,12 +77,17 @@ public sealed partial class PatchStore : IPatchStore
         return new PatchSummary(Path.GetFileNameWithoutExtension(path), path, bytes.Length, manifest);
     }
 
-    public IReadOnlyList<PatchSummary> List()
+    public IReadOnlyList<PatchSummary> List(ICollection<PatchException>? unreadable = null)
     {
         if (!Directory.Exists(Root)) return [];
         var list = new List<PatchSummary>();
         foreach (var file in Directory.GetFiles(Root, "*" + Extension).OrderBy(f => f, StringComparer.Ordinal))
-            list.Add(Inspect(file));
+        {
+            try { list.Add(Inspect(file)); }
+            catch (PatchException e) { unreadable?.Add(e); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { unreadable?.Add(new PatchException(PatchErrorKind.NotFound, file, $"cannot be read: {e.Message}")); }
+        }
         return list;
     }
 

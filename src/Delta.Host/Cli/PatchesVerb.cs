@@ -10,12 +10,15 @@ public static class PatchesVerb
         var list = new Command("list", "List saved patches");
         list.SetAction((parse, ct) => app.Guard(() =>
         {
-            var all = app.Env.Patches.List();
+            var unreadable = new List<Delta.Abstractions.Patches.PatchException>();
+            var all = app.Env.Patches.List(unreadable);
+            // A damaged file must not hide the good patches, nor pass unnoticed: listed on stderr, and the exit code says so.
+            foreach (var e in unreadable) Console.Error.WriteLine($"warning: skipped {e.Message}");
             if (parse.GetValue(CliApp.JsonOption)) Output.WriteJson(all.Select(p => new { p.Name, p.Path, p.SizeBytes, p.Manifest }));
             else Output.WriteTable(["name", "plugin", "task", "backbone", "Δ", "size", "created"],
                 all.Select(p => (IReadOnlyList<string>)[p.Name, p.Manifest.PluginId, p.Manifest.Task, p.Manifest.Architecture, $"Δ({p.Manifest.Delta.Stages})",
                     $"{p.SizeBytes / 1e6:F2} MB", p.Manifest.CreatedUtc.ToString("yyyy-MM-dd HH:mm")]));
-            return Task.FromResult(ExitCodes.Ok);
+            return Task.FromResult(unreadable.Count == 0 ? ExitCodes.Ok : ExitCodes.BadInput);
         }));
         var name = new Argument<string>("name") { Description = "patch name or .dpatch path" };
         var show = new Command("show", "Show a patch's manifest (checksum verified)") { name };

@@ -34,12 +34,12 @@ public static class CompareCommand
 
     private static Task<int> RunAsync(TaskContext context, IReadOnlyList<string> raw, CancellationToken ct) => Task.Run(() =>
     {
-        CommandArgs args;
+        VerbArguments args;
         List<string> methods;
         List<(string Arch, string Weights)> backbones;
         try
         {
-            args = new CommandArgs(raw, Known, ["json"]);
+            args = new VerbArguments(raw, Known, ["json"]);
             if (!args.Has("base") || !args.Has("target")) throw new ArgumentException("--base and --target are required.");
             methods = args.String("methods", "fc-only,delta1,delta4,paint").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             foreach (var m in methods)

@@ -32,13 +32,13 @@ public static class DemoCommand
 
     private static Task<int> RunAsync(TaskContext context, IReadOnlyList<string> raw, CancellationToken ct)
     {
-        CommandArgs args;
-        try { args = new CommandArgs(raw, Known, ["skip-paint", "json"]); }
+        VerbArguments args;
+        try { args = new VerbArguments(raw, Known, ["skip-paint", "json"]); }
         catch (ArgumentException e) { Console.Error.WriteLine($"demo: {e.Message}"); return Task.FromResult(2); }
         return Task.Run(() => Run(context, args, ct), ct);
     }
 
-    private static int Run(TaskContext context, CommandArgs args, CancellationToken ct)
+    private static int Run(TaskContext context, VerbArguments args, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
         var s = new ExperimentSettings

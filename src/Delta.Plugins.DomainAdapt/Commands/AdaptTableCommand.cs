@@ -23,7 +23,7 @@ public static class AdaptTableCommand
         string outDir;
         try
         {
-            var a = new CommandArgs(raw, Known);
+            var a = new VerbArguments(raw, Known);
             var backbone = a.String("backbone", "resnet18_cntk");
             var known = context.Backbones.Architectures.Select(x => x.Name).ToList();
             if (!known.Contains(backbone)) throw new ArgumentException($"Unknown backbone '{backbone}'. Valid: {string.Join(", ", known)}.");

@@ -133,6 +133,25 @@ public sealed class PatchStoreTests : IDisposable
         Assert.Equal(4, patch.Tensors.Count);
     }
 
+    /// <summary>One damaged file among good ones: the listing keeps the good ones and reports the bad one by path and kind.</summary>
+    [Fact]
+    public void ADamagedPatchDoesNotHideTheOthersInAListing()
+    {
+        var store = new PatchStore(dir);
+        var good = store.Save("a", Manifest(), Tensors()).Path;
+        store.Save("c", Manifest(), Tensors());
+        var bytes = File.ReadAllBytes(good);
+        bytes[^5] ^= 0xFF;                                                            // a flipped byte in the tensor data
+        var damaged = Path.Combine(dir, "b.dpatch");
+        File.WriteAllBytes(damaged, bytes);
+        var problems = new List<PatchException>();
+        Assert.Equal(["a", "c"], store.List(problems).Select(p => p.Name));
+        var problem = Assert.Single(problems);
+        Assert.Equal(damaged, problem.FilePath);
+        Assert.Equal(PatchErrorKind.Corrupt, problem.Kind);
+        Assert.Equal(2, store.List().Count);                                         // without a collection: skipped silently
+    }
+
     [Fact]
     public void AnExistingPatchIsNeverReplacedUnlessAskedAndAFailedSaveLeavesItIntact()
     {

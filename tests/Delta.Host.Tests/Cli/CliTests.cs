@@ -51,6 +51,10 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, ok.ExitCode);
         Assert.Contains("echo-demo device=CPU args=a|b", ok.Stdout);
         Assert.Equal(1, Host("demo", "--fail").ExitCode);
+        // Options the host does not know reach the plugin in the order typed, values after their names.
+        var ordered = Host("demo", "--epochs", "3", "a", "--device", "cpu", "--lr=0.1", "b");
+        Assert.Equal(0, ordered.ExitCode);
+        Assert.Contains("echo-demo device=CPU args=--epochs|3|a|--lr=0.1|b", ordered.Stdout);
     }
 
     [Fact]

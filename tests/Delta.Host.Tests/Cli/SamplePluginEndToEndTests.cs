@@ -62,6 +62,15 @@ public sealed class SamplePluginEndToEndTests : IDisposable
         var show = HostProcess.Run(temp, plugins, "patches", "show", "rot", "--json");
         Assert.Equal(0, show.ExitCode);
         Assert.Contains("rotation", show.Stdout);
+
+        // A damaged patch beside it: the listing still shows the good one, names the bad file, and exits with "bad input".
+        var broken = Path.Combine(temp, "patches", "broken.dpatch");
+        File.WriteAllBytes(broken, File.ReadAllBytes(patch)[..100]);
+        var listing = HostProcess.Run(temp, plugins, "patches", "list");
+        Assert.Equal(2, listing.ExitCode);
+        Assert.Contains("rot", listing.Stdout);
+        Assert.Contains(broken, listing.Stderr);
+        Assert.True(File.Exists(patch));
     }
 
     /// <summary>Small pictures with a clear "up": a bright top band over a horizontal ramp, colours varying per image.</summary>
