@@ -31,6 +31,9 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         var data = DatasetResolver.Load(request.DatasetPath, o, (int)job.Seed);
         context.Logger.LogInformation("{Task}: {Train} train, {Val} val, {Test} test images, {Classes} classes", data.Name, data.TrainIndices.Count, data.ValIndices.Count, data.TestIndices.Count, data.ClassNames.Count);
         var backbone = context.Backbones.Create(new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed });
+        // The head's initialisation comes from the global generator: seeded by the job so a run is reproducible and an
+        // interrupted run resumed from CheckpointDir ends exactly where the uninterrupted one does.
+        manual_seed(job.Seed);
         using var model = new ClassifierModel(backbone, data.ClassNames.Count);
         var loaders = DataLoaders.For(data, backbone, o.ImageSize, job.Hyper.BatchSize, (int)job.Seed, o.HorizontalFlip);
         var outcome = PatchTraining.Fit(context.Trainer, model, loaders, job.Hyper, ct, request.Progress, request.CheckpointDir, request.Resume);
