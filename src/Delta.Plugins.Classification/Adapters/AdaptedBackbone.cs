@@ -100,6 +100,8 @@ public sealed class AdaptedBackbone : IDeltaBackbone
 
     /// <summary>The adapters by the path of the conv they adapt (empty for BN adaptation).</summary>
     public IReadOnlyList<(string Path, nn.Module<Tensor, Tensor> Adapter)> Adapters => adapterList;
+    /// <summary>The private base copy the adapters and the task's BN live in (never the shared base).</summary>
+    public global::Delta.Backbones.Architectures.StagedBackbone BaseCopy => copy.BaseModel;
     /// <summary>The task's own BatchNorm layers (in the private copy), by path.</summary>
     public IReadOnlyList<(string Path, BatchNorm2d Norm)> Norms => norms;
 
