@@ -7,6 +7,7 @@ using Delta.Plugins.Classification.Commands;
 using Delta.Plugins.Classification.Data;
 using Delta.Plugins.Classification.Metrics;
 using Delta.Plugins.Classification.Models;
+using Delta.Plugins.Classification.Reports;
 using Delta.Plugins.Classification.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -92,13 +93,17 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
                 using var noGrad = no_grad();
                 var rgb = ImageCodec.ReadRgb(file);
                 var x = nn.functional.interpolate(rgb.unsqueeze(0), [size, size], mode: InterpolationMode.Bilinear, align_corners: false).clamp_(0, 1).to(context.Device);
-                var probs = nn.functional.softmax(model.Logits(model.Backbone.Preprocessing.Apply(x)), 1)[0].cpu();
+                var input = model.Backbone.Preprocessing.Apply(x);
+                var probs = nn.functional.softmax(model.Logits(input), 1)[0].cpu();
                 var k = Math.Min(request.TopK, manifest.ClassNames.Count);
                 var (values, indexes) = probs.topk(k);
                 var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)indexes[i].item<long>()], values[i].item<float>())).ToList();
                 var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + ".top5.png");
                 Charts.LabelledImage(rendered, rgb, top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}").ToList());
-                items.Add(new ClassificationPrediction(file, rendered, top));
+                // Δ patches: this image's gate matrices per stage, beside the image (paper Figs 3–6).
+                var gateMaps = model.Backbone.DeltaStages.Count == 0 ? null
+                    : GateMaps.Write(request.OutputDir, Path.GetFileNameWithoutExtension(file), rgb, GateMaps.ForImage(model.Backbone, input), $"{Path.GetFileName(file)} → {top[0].Label}");
+                items.Add(new ClassificationPrediction(file, rendered, top, gateMaps));
             }
             return new PredictResult(items);
         }

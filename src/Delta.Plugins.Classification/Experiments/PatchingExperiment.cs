@@ -151,16 +151,6 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
                 }
         }
         finally { model.Backbone.ReturnGates = false; }
-        var result = new Dictionary<string, double[,]>();
-        foreach (var (stage, acc) in sums)
-        {
-            var k = model.Backbone.BlocksPerDeltaStage[stage];
-            var m = new double[k, k];
-            for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) m[i, j] = double.NaN;
-            int p = 0;
-            for (int j = 1; j <= k; j++) for (int i = 0; i < j; i++) m[i, j - 1] = acc[p++] / n;
-            result[stage] = m;
-        }
-        return result;
+        return sums.ToDictionary(kv => kv.Key, kv => Reports.GateMaps.Matrix(kv.Value.Select(v => v / n).ToList(), model.Backbone.BlocksPerDeltaStage[kv.Key]));
     }
 }
