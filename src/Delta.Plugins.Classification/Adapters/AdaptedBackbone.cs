@@ -74,8 +74,10 @@ public sealed class AdaptedBackbone : IDeltaBackbone
         var shared = registry.Create(plain);
         try
         {
-            if (registry.Create(plain with { TrainableBase = true }) is not DeltaBackbone copy)
+            var created = registry.Create(plain with { TrainableBase = true });
+            if (created is not DeltaBackbone copy)
             {
+                created.Dispose();
                 throw new NotSupportedException("Adapters need the default backbone registry's private base copy (DeltaBackbone).");
             }
             try { return new AdaptedBackbone(copy, shared, kind); }
