@@ -3,6 +3,7 @@ using Delta.Abstractions.Plugins;
 using Delta.Data.Images;
 using Delta.Data.Loading;
 using Delta.Data.Rendering;
+using Delta.Plugins.Classification.Adapters;
 using Delta.Plugins.Classification.Commands;
 using Delta.Plugins.Classification.Data;
 using Delta.Plugins.Classification.Metrics;
@@ -31,11 +32,18 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         var job = request.Job;
         var data = DatasetResolver.Load(request.DatasetPath, o, (int)job.Seed);
         context.Logger.LogInformation("{Task}: {Train} train, {Val} val, {Test} test images, {Classes} classes", data.Name, data.TrainIndices.Count, data.ValIndices.Count, data.TestIndices.Count, data.ClassNames.Count);
-        var backbone = context.Backbones.Create(new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed });
-        // The head's initialisation comes from the global generator: seeded by the job so a run is reproducible and an
-        // interrupted run resumed from CheckpointDir ends exactly where the uninterrupted one does.
-        manual_seed(job.Seed);
+        var backboneRequest = new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed };
+        IDeltaBackbone backbone;
+        if (o.Adapter is not null)
+        {
+            if (job.Delta.Stages != 0) throw new ArgumentException($"options.adapter '{o.Adapter}' replaces Δ: set delta.stages to 0 (got {job.Delta.Stages}).");
+            backbone = AdaptedBackbone.Create(context.Backbones, backboneRequest, AdapterKinds.Parse(o.Adapter));
+        }
+        else backbone = context.Backbones.Create(backboneRequest);
         using var model = new ClassifierModel(backbone, data.ClassNames.Count);
+        // Seeded by the job (not the process-global generator): a run is reproducible, and an interrupted run resumed
+        // from CheckpointDir ends exactly where the uninterrupted one does.
+        model.ResetHead(job.Seed);
         var loaders = DataLoaders.For(data, backbone, o.ImageSize, job.Hyper.BatchSize, (int)job.Seed, o.HorizontalFlip);
         var outcome = PatchTraining.Fit(context.Trainer, model, loaders, job.Hyper, ct, request.Progress, request.CheckpointDir, request.Resume);
         model.SetTrainMode(false);

@@ -1,8 +1,7 @@
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
-using Delta.Data.Images;
 using Delta.Host.Training;
-using OpenCvSharp;
+using Delta.Plugins.Classification.Models;
 
 namespace Delta.Plugins.Classification.Tests.Resume;
 
@@ -12,24 +11,6 @@ public sealed class ResumeTests : IDisposable
 {
     private readonly Synthetic env = new();
     public void Dispose() => env.Dispose();
-
-    /// <summary>Real PNG files in an ImageFolder: class "left" has a bright bar on the left, "right" on the right.</summary>
-    private string ImageFolder()
-    {
-        var root = Path.Combine(env.Dir, "bars");
-        var rng = new Random(1);
-        foreach (var (cls, x0) in new[] { ("left", 2), ("right", 18) })
-        {
-            Directory.CreateDirectory(Path.Combine(root, cls));
-            for (int i = 0; i < 24; i++)
-            {
-                using var m = new Mat(32, 32, MatType.CV_8UC3, new OpenCvSharp.Scalar(rng.Next(40), rng.Next(40), rng.Next(40)));
-                Cv2.Rectangle(m, new OpenCvSharp.Rect(x0 + rng.Next(3), 4, 8, 24), new OpenCvSharp.Scalar(230, 230, 230), -1);
-                ImageCodec.WritePng(Path.Combine(root, cls, $"{i:D2}.png"), m);
-            }
-        }
-        return root;
-    }
 
     private TrainRequest Request(string name, string data, string? checkpoints, bool resume, IProgress<TrainProgress>? progress) => new()
     {
@@ -57,7 +38,7 @@ public sealed class ResumeTests : IDisposable
     [Fact]
     public async Task AnInterruptedRunResumesFromItsCheckpointAndEndsLikeAnUninterruptedOne()
     {
-        var data = ImageFolder();
+        var data = Synthetic.ImageFolder(Path.Combine(env.Dir, "bars"));
         var plugin = new ClassificationPlugin();
         var context = env.Context();
         var checkpoints = Path.Combine(env.Dir, "ckpt");
@@ -95,5 +76,22 @@ public sealed class ResumeTests : IDisposable
         var item = Assert.IsType<ClassificationPrediction>(Assert.Single(predicted.Items));
         Assert.Equal(3, item.GateMaps!.Count);                                          // composite + C4 + C5
         Assert.All(item.GateMaps, f => Assert.True(new FileInfo(f).Length > 0, f));
+    }
+
+    [Fact]
+    public void TheHeadInitDependsOnTheSeedOnlyNotOnTheGlobalGenerator()
+    {
+        var request = new BackboneRequest { Architecture = "tiny_resnet", Weights = "random", Delta = DeltaConfig.None };
+        using var a = new ClassifierModel(env.Registry.Create(request), 3);
+        using var b = new ClassifierModel(env.Registry.Create(request), 3);
+        TorchSharp.torch.manual_seed(1);
+        a.ResetHead(7);
+        TorchSharp.torch.manual_seed(2);                                               // another global state in between
+        b.ResetHead(7);
+        Assert.True(a.Head.weight.Equals(b.Head.weight));
+        Assert.True(a.Head.bias!.Equals(b.Head.bias!));
+        Assert.True(a.Head.weight.abs().max().item<float>() <= 1 / MathF.Sqrt(64));    // U(±1/√fan_in), fan_in = 64
+        b.ResetHead(8);
+        Assert.False(a.Head.weight.Equals(b.Head.weight));
     }
 }
