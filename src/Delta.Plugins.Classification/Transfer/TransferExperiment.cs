@@ -32,6 +32,9 @@ public sealed class TransferExperiment : IDisposable
     public TransferExperiment(TaskContext context, TaskData data, TransferSettings settings)
     {
         this.context = context; this.data = data; s = settings;
+        var problems = settings.BiTuning.Validate().ToList();                 // fail before any model is built
+        if (problems.Count > 0) throw new ArgumentException("Bi-Tuning: " + string.Join(" ", problems));
+        if (settings.Steps < 1 || settings.BatchSize < 1) throw new ArgumentException($"transfer needs steps ≥ 1 and batch ≥ 1 (got {settings.Steps}, {settings.BatchSize}).");
         registry = context.Backbones as BackboneRegistry ?? throw new NotSupportedException("transfer needs the default backbone registry (it checks the shared base's weights hash).");
         var request = Request(TransferMethod.Delta4) with { Delta = DeltaConfig.None };
         baseHash = BaseWeightsHash.Compute(registry.GetBase(request).Model);

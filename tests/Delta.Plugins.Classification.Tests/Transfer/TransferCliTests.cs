@@ -17,6 +17,7 @@ public sealed class TransferCliTests : IDisposable
         var repo = AssetPaths.RepoRoot ?? throw new InvalidOperationException("tests must run inside the repository");
         var config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!);   // bin/<Release or Debug>/net10.0
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["OMP_NUM_THREADS"] = "1";       // one intra-op thread: on a loaded CI machine two threads wait at every op's barrier
         psi.ArgumentList.Add(Path.Combine(repo, "src", "Delta.Host", "bin", config, "net10.0", "Delta.Host.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add($"--Delta:DataRoot={Path.Combine(dir, "data")}");
