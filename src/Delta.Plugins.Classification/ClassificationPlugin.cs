@@ -17,7 +17,7 @@ namespace Delta.Plugins.Classification;
 
 /// <summary>
 /// Image classification by Δ-patching (paper §2–3): a patch = Δ-modules + a linear head on the shared frozen base.
-/// Δ stages 0 in the job = FC-only (head on frozen features). Verbs: demo (the real-data demo), compare.
+/// Δ stages 0 in the job = FC-only (head on frozen features). Verbs: demo (the real-data demo), compare, transfer (Bi-Tuning, paper Table 5).
 /// </summary>
 public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IPluginCommands
 {
@@ -25,7 +25,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         "Image classification by Δ-patching a frozen backbone (single, joint and sequential patching; FC-only and PAINT baselines)",
         TaskKind.Classification, [], [0, 1, 2, 3, 4]);
 
-    public IReadOnlyList<PluginCommand> Commands { get; } = [DemoCommand.Command, CompareCommand.Command];
+    public IReadOnlyList<PluginCommand> Commands { get; } = [DemoCommand.Command, CompareCommand.Command, TransferCommand.Command];
 
     protected override Task<TrainResult> TrainAsync(TaskContext context, TrainRequest request, ClassificationOptions o, CancellationToken ct) => Task.Run(() =>
     {
