@@ -105,7 +105,8 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
                 var probs = nn.functional.softmax(model.Logits(input), 1)[0].cpu();
                 var k = Math.Min(request.TopK, manifest.ClassNames.Count);
                 var (values, indexes) = probs.topk(k);
-                var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)indexes[i].item<long>()], values[i].item<float>())).ToList();
+                var (topIndexes, topValues) = (indexes.data<long>().ToArray(), values.data<float>().ToArray());   // already on the host
+                var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)topIndexes[i]], topValues[i])).ToList();
                 var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + ".top5.png");
                 Charts.LabelledImage(rendered, rgb, top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}").ToList());
                 // Δ patches: this image's gate matrices per stage, beside the image (paper Figs 3–6).

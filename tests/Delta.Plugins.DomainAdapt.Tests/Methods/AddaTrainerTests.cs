@@ -32,11 +32,11 @@ public sealed class AddaTrainerTests : IDisposable
         for (int step = 0; step < 3; step++)
         {
             var (d0, t0) = (D(), T());
-            adda.DiscriminatorStep();
+            adda.DiscriminatorStep().Dispose();
             var (d1, t1) = (D(), T());
             Assert.NotEqual(d0, d1);                                            // D moved
             Assert.Equal(t0, t1);                                               // M_t did not
-            adda.EncoderStep();
+            adda.EncoderStep().Dispose();
             var (d2, t2) = (D(), T());
             Assert.Equal(d1, d2);                                               // D got gradients through M_t's loss but no step
             Assert.NotEqual(t1, t2);                                            // M_t moved
