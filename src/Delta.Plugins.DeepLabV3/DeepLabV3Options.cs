@@ -28,7 +28,13 @@ public sealed class DeepLabV3Options : ITaskOptions
     /// <summary>Auxiliary FCN head on C4, weighted by <see cref="AuxLossWeight"/> in training (torchvision: 0.5).</summary>
     public bool AuxiliaryHead { get; set; } = true;
     public double AuxLossWeight { get; set; } = 0.5;
+    /// <summary>The VOC segmentation split to train on. "train" is replaced by the SBD-augmented "train_aug" when
+    /// <see cref="UseSbdTrainAug"/> is on and the dataset has it.</summary>
     public string TrainSplit { get; set; } = "train";
+    /// <summary>Train on the SBD-augmented list when the dataset has it (ImageSets/Segmentation/train_aug.txt with masks in
+    /// SegmentationClassAug/, as the common DeepLab setups lay it out; see Delta.Data.Voc.VocSegmentationReader) and
+    /// <see cref="TrainSplit"/> is "train". The list must not share images with <see cref="ValSplit"/>.</summary>
+    public bool UseSbdTrainAug { get; set; } = true;
     public string ValSplit { get; set; } = "val";
     /// <summary>Score at most this many validation images after each epoch (0 = all).</summary>
     public int ValidationImages { get; set; }

@@ -4,6 +4,7 @@ using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
 using Delta.Data.Images;
+using Delta.Data.Voc;
 using Delta.Plugins.DeepLabV3.Data;
 using Delta.Plugins.DeepLabV3.Losses;
 using Delta.Plugins.DeepLabV3.Metrics;
@@ -42,8 +43,11 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
             context.Logger.LogWarning("DeepLab-V3 mode 'finetune' is the full fine-tuning baseline: it trains a private copy of the base, has no zero-drop guarantee, and its patch holds the whole backbone.");
         using var backbone = context.Backbones.Create(backboneRequest);
         using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead);
-        var train = new VocSegmentationDataset(request.DatasetPath, options.TrainSplit, options.NumClasses);
+        var trainSplit = TrainSplitFor(request.DatasetPath, options);
+        var train = new VocSegmentationDataset(request.DatasetPath, trainSplit, options.NumClasses);
         var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
+        if (trainSplit == VocSegmentationReader.TrainAug) CheckDisjoint(train, val);
+        context.Logger.LogInformation("DeepLab-V3: training on split '{Split}' ({Count} images), validating on '{Val}' ({ValCount}).", trainSplit, train.Count, val.Split, val.Count);
         var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,
             options.CropSize, options.MinScale, options.MaxScale, options.Flip, job.Seed);
         var auxWeight = options.AuxLossWeight;
@@ -71,7 +75,7 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         {
             Architecture = backbone.Base.Architecture, BaseWeights = backbone.Base.Weights, BaseWeightsSha256 = backbone.Base.WeightsSha256,
             Delta = backbone.Delta, PluginId = Id, Task = job.Name,
-            ClassNames = options.NumClasses == VocPalette.ClassNames.Length ? VocPalette.ClassNames : Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+            ClassNames = options.NumClasses == VocClasses.SegmentationNames.Count ? VocClasses.SegmentationNames.ToList() : Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
             Metrics = metrics,
             Properties = new Dictionary<string, string>
             {
@@ -84,6 +88,23 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         };
         var summary = context.Patches.Save(job.Name, manifest, new HeadAndDeltaState(model).CheckpointState());
         return Task.FromResult(new TrainResult(summary, metrics, []));
+    }
+
+    /// <summary>The split a run trains on: <see cref="DeepLabV3Options.TrainSplit"/>, except that "train" becomes the
+    /// SBD-augmented "train_aug" where the dataset has it and <see cref="DeepLabV3Options.UseSbdTrainAug"/> is on.</summary>
+    public static string TrainSplitFor(string datasetPath, DeepLabV3Options options) =>
+        options.UseSbdTrainAug && options.TrainSplit == "train" && VocSegmentationReader.HasTrainAug(VocSegmentationReader.ResolveYearFolder(datasetPath))
+            ? VocSegmentationReader.TrainAug
+            : options.TrainSplit;
+
+    /// <summary>The SBD list of the DeepLab setups leaves out the VOC val images; one that does not would score the model on its training images.</summary>
+    private static void CheckDisjoint(VocSegmentationDataset train, VocSegmentationDataset val)
+    {
+        var shared = train.Ids.Intersect(val.Ids, StringComparer.Ordinal).ToList();
+        if (shared.Count > 0)
+            throw new VocFormatException(VocSegmentationReader.SplitListPath(train.Root, train.Split),
+                $"shares {shared.Count} image(s) with the validation split '{val.Split}' (e.g. {string.Join(", ", shared.Take(3))}); " +
+                "remove them from the list, or set options.useSbdTrainAug = false.");
     }
 
     /// <summary>The named losses for the host Trainer: "seg" on the main head, "aux" (weighted) on the FCN head.</summary>

@@ -2,9 +2,6 @@ using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
 using Delta.Backbones.Patches;
 using Delta.Backbones.Registry;
-using Delta.Host.Training;
-using Delta.Plugins.DeepLabV3.Data;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Delta.Plugins.DeepLabV3.Tests.Training;
 
@@ -20,14 +17,10 @@ public sealed class TrainingModePluginTests : IDisposable
     public async Task ModeIsRecordedInThePatchAndTheSharedBaseIsUntouched(string mode)
     {
         var data = Path.Combine(dir, "data");
-        SyntheticVocSegmentation.Write(data, trainCount: 4, valCount: 2, size: 40, numObjectClasses: 3, seed: 2);
+        TestData.Voc(data, count: 8, size: 40, seed: 2);
         using var registry = BackboneRegistry.CreateDefault();
-        var context = new TaskContext
-        {
-            Backbones = registry, Device = TorchSharp.torch.CPU, Logger = NullLogger.Instance, DataRoot = dir, OutputRoot = dir,
-            Patches = new PatchStore(Path.Combine(dir, "patches")), Trainer = new Trainer(),
-        };
-        var options = new DeepLabV3Options { Mode = mode, NumClasses = 4, OutputStride = 8, CropSize = 40, HeadChannels = 8, Overlays = 0 };
+        var context = TestData.Context(registry, dir);
+        var options = new DeepLabV3Options { Mode = mode, OutputStride = 8, CropSize = 40, HeadChannels = 8, Overlays = 0 };
         var job = new JobSpec
         {
             // The job's default delta section (1 stage) is deliberately left on: frozen and finetune must ignore it.
