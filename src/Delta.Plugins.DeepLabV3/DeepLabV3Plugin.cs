@@ -34,6 +34,12 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
     {
         var job = request.Job;
         var mode = options.ParseMode();
+        // The split lists (every listed file checked) before the backbone: a broken dataset fails in seconds, not after loading a ResNet.
+        var trainSplit = TrainSplitFor(request.DatasetPath, options);
+        var train = new VocSegmentationDataset(request.DatasetPath, trainSplit, options.NumClasses);
+        var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
+        if (trainSplit == VocSegmentationReader.TrainAug) CheckDisjoint(train, val);
+        context.Logger.LogInformation("DeepLab-V3: training on split '{Split}' ({Count} images), validating on '{Val}' ({ValCount}).", trainSplit, train.Count, val.Split, val.Count);
         manual_seed(job.Seed);
         var backboneRequest = SegmentationBackboneRequest.For(mode, job.Backbone, job.Weights, job.Delta, options.OutputStride, context.Device, job.Seed);
         if (mode != SegmentationTrainingMode.Delta && job.Delta.Stages > 0)
@@ -43,11 +49,6 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
             context.Logger.LogWarning("DeepLab-V3 mode 'finetune' is the full fine-tuning baseline: it trains a private copy of the base, has no zero-drop guarantee, and its patch holds the whole backbone.");
         using var backbone = context.Backbones.Create(backboneRequest);
         using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead);
-        var trainSplit = TrainSplitFor(request.DatasetPath, options);
-        var train = new VocSegmentationDataset(request.DatasetPath, trainSplit, options.NumClasses);
-        var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
-        if (trainSplit == VocSegmentationReader.TrainAug) CheckDisjoint(train, val);
-        context.Logger.LogInformation("DeepLab-V3: training on split '{Split}' ({Count} images), validating on '{Val}' ({ValCount}).", trainSplit, train.Count, val.Split, val.Count);
         var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,
             options.CropSize, options.MinScale, options.MaxScale, options.Flip, job.Seed);
         var auxWeight = options.AuxLossWeight;
