@@ -39,7 +39,7 @@ public sealed class AddaTrainer : IDisposable
         Discriminator = new DomainDiscriminator(source.NumFeatures);
         Discriminator.to(source.Backbone.Device);
         discriminatorOptimizer = optim.Adam(Discriminator.parameters(), s.AdaptLearningRate, beta1: 0.5);
-        encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptLearningRate, beta1: 0.5);
+        encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptEncoderRate(target.UsesDelta), beta1: 0.5);
         sourceBatches = new BatchSampler((int)sourceImages.shape[0], s.BatchSize, seed);
         targetBatches = new BatchSampler(targetImages.Count, s.BatchSize, seed + 1);
     }
@@ -67,6 +67,8 @@ public sealed class AddaTrainer : IDisposable
         var device = source.Backbone.Device;
         Tensor fs, ft;
         source.Backbone.Train(false);
+        // M_t stays in train mode so D sees the same (batch-statistics) features M_t's own step produces; its trainable
+        // BatchNorm running statistics (full copy, or the Δ-modules') follow these forwards too, its parameters do not.
         target.Backbone.Train(true);
         using (no_grad())
         {

@@ -19,7 +19,7 @@ public static class SourceTraining
     {
         torch.manual_seed(seed);
         var parameters = encoder.Backbone.TrainableParameters.Concat(classifier.parameters()).ToList();
-        using var opt = optim.Adam(parameters, s.LearningRate);
+        using var opt = optim.Adam(parameters, s.SupervisedRate(encoder.UsesDelta));
         var sampler = new BatchSampler(data.Count, s.BatchSize, seed);
         var device = encoder.Backbone.Device;
         var losses = new List<double>(s.SourceSteps);
