@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 
 namespace Delta.Plugins.DeepLabV3.Tests;
 
+[Collection(SerialCollection.Name)]
 public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("deeplab-e2e-").FullName;
