@@ -10,7 +10,7 @@ public static class SegmentationBackboneRequest
     public static BackboneRequest For(SegmentationTrainingMode mode, string architecture, string weights, DeltaConfig delta,
         int outputStride, torch.Device device, long seed) => mode switch
     {
-        SegmentationTrainingMode.Delta when delta.Stages < 1 => throw new ArgumentException(
+        SegmentationTrainingMode.Delta when delta.Stages < 1 => throw new Delta.Abstractions.InputException(
             $"DeepLab-V3 mode 'delta' needs delta.stages ≥ 1 (got {delta.Stages}); for the frozen base without Δ use options.mode = \"frozen\"."),
         SegmentationTrainingMode.Delta => Request(architecture, weights, delta, outputStride, device, seed, trainableBase: false),
         SegmentationTrainingMode.Frozen => Request(architecture, weights, DeltaConfig.None, outputStride, device, seed, trainableBase: false),

@@ -98,7 +98,7 @@ public sealed class TrainingModeTests
         Assert.Equal(SegmentationTrainingMode.FineTune, SegmentationTrainingModes.Parse("finetune"));
         var problems = new DeepLabV3Options { Mode = "lora" }.Validate().ToList();
         Assert.Contains(problems, p => p.Contains("options.mode") && p.Contains("delta, frozen, finetune") && p.Contains("lora"));
-        var e = Assert.Throws<ArgumentException>(() => SegmentationBackboneRequest.For(SegmentationTrainingMode.Delta, "tiny_bottleneck", "random", DeltaConfig.None, 8, CPU, 0));
+        var e = Assert.Throws<Delta.Abstractions.InputException>(() => SegmentationBackboneRequest.For(SegmentationTrainingMode.Delta, "tiny_bottleneck", "random", DeltaConfig.None, 8, CPU, 0));
         Assert.Contains("\"frozen\"", e.Message);
         // frozen and finetune never build Δ-modules, whatever the job's delta section says; only finetune copies the base.
         Assert.Equal(0, Request(SegmentationTrainingMode.Frozen).Delta.Stages);
