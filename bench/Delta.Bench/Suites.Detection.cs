@@ -33,6 +33,10 @@ public sealed partial class Suites
         int kept = 0;
         var ms = 1000 * Timing.MedianSeconds(() => { using var k = Nms.Run(boxes, scores, 0.5); kept = (int)k.shape[0]; }, 2, o.Repeats);
         yield return new("detection", "nms 5000 boxes (Delta.Plugins.FasterRcnn Nms.Run)", ms, "ms", S(("boxes", n), ("iou", 0.5), ("kept", kept)));
+        // The on-device fixed-point variant by itself (what Nms.Run picks on CUDA), timed on every device for comparison.
+        int iterationsKept = 0;
+        var deviceMs = 1000 * Timing.MedianSeconds(() => { using var k = DeviceNms.TryRun(boxes, scores, 0.5); iterationsKept = k is null ? -1 : (int)k.shape[0]; }, 1, o.Repeats);
+        yield return new("detection", "nms 5000 boxes (DeviceNms fixed point)", deviceMs, "ms", S(("boxes", n), ("iou", 0.5), ("kept", iterationsKept)));
     }
 
     private IEnumerable<BenchResult> RoiAlignTimings(Generator g)
