@@ -7,7 +7,7 @@
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
-# Results land in $OUT (delta.json, pytorch.json, compare.txt) when $OUT is set, else in .gpu/results/.
+# Results land in $OUT (delta.json, delta-detection.json, pytorch.json, compare.txt) when $OUT is set, else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
 # the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, STEPS=.
 set -euo pipefail
@@ -38,12 +38,18 @@ case "${1:-}" in
     [ -f .gpu/run.sh ] || { echo "no .gpu/ here: run 'bench/gpu-check.sh pack' on the .NET machine and carry .gpu" >&2; exit 2; }
     out=${OUT:-$root/.gpu/results}; mkdir -p "$out"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-    # Δ(1), Δ(4) and full fine-tuning (the memory baseline), fp32, Delta first then PyTorch, same sizes.
-    bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random \
+    # Δ(1), Δ(4) in fp32 and in the fast mode (bf16 frozen base + channels-last), full fine-tuning (fp32, the memory
+    # baseline); Delta first, then PyTorch's eager version of the same network in fp32, bf16 autocast + channels-last,
+    # and bf16base (Delta's own precision split: bf16 channels-last base, fp32 Δ-modules and head).
+    bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt"
-    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16 --full \
+    # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
+    bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch 4 --task-size 512 --steps 10 \
+      --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
+    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16,bf16base --full \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt"
-    python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" | tee "$out/compare.txt"
+    det=(); [ -s "$out/delta-detection.json" ] && det=("$out/delta-detection.json")
+    python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${det[@]}" | tee "$out/compare.txt"
     ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -12,4 +12,13 @@ public sealed record BenchOptions
     public string GradMode { get; init; } = "inference";
     /// <summary>Train-suite backbones as architecture:weights; resnet50:random needs no asset files (GPU machines).</summary>
     public IReadOnlyList<string> TrainArchitectures { get; init; } = ["resnet18_cntk:imagenet", "resnet50:random"];
+    /// <summary>Backbone precisions the inference and train suites run, each one timed; fp32 only by default.</summary>
+    public IReadOnlyList<BenchPrecision> Precisions { get; init; } = [BenchPrecision.Fp32];
+    /// <summary>Images of the precision suite's Fashion-MNIST base task (train the linear head / compare).</summary>
+    public int PrecisionImages { get; init; } = 1000;
+    /// <summary>Detection/segmentation suites: batch and (square) input size of a training step.</summary>
+    public int TaskBatch { get; init; } = 2;
+    public int TaskSize { get; init; } = 256;
+    /// <summary>Backbone of the detection and segmentation training steps, as architecture:weights.</summary>
+    public string TaskArchitecture { get; init; } = "resnet50:random";
 }

@@ -4,7 +4,11 @@ using System.Text.Json;
 using Delta.Bench;
 using TorchSharp;
 
-// delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--json FILE]
+// delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N]
+//             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
+//             [--fast | --precision fp32,bf16,bf16+cl] [--precision-images N] [--task-arch arch:weights] [--task-batch N]
+//             [--task-size N] [--json FILE]
+const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,bf16,bf16+cl] [--precision-images N] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
@@ -26,9 +30,15 @@ for (int i = 0; i < args.Length; i++)
             o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
             break;
         case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
+        case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast] }; break;
+        case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList() }; break;
+        case "--precision-images": o = o with { PrecisionImages = Int() }; break;
+        case "--task-arch": o = o with { TaskArchitecture = Next() }; break;
+        case "--task-batch": o = o with { TaskBatch = Int() }; break;
+        case "--task-size": o = o with { TaskSize = Int() }; break;
         case "--json": json = Next(); break;
         case "-h" or "--help":
-            Console.WriteLine("usage: delta bench [inference] [train] [data] [patch] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--json FILE]");
+            Console.WriteLine(Usage);
             return 0;
         case var s when !s.StartsWith("--"): suites.Add(s); break;
         default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
@@ -47,12 +57,13 @@ foreach (var s in suites)
     IEnumerable<BenchResult> run = s switch
     {
         "inference" => bench.Inference(), "train" => bench.Train(), "data" => bench.Data(), "patch" => bench.Patches(),
-        _ => throw new ArgumentException($"unknown suite '{s}' (inference, train, data, patch)"),
+        "precision" => bench.Precision(), "detection" => bench.Detection(), "segmentation" => bench.Segmentation(),
+        _ => throw new ArgumentException($"unknown suite '{s}' (inference, train, data, patch, precision, detection, segmentation)"),
     };
     foreach (var r in run)
     {
         results.Add(r);
-        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value,12:F2} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value.ToString(Math.Abs(r.Value) < 10 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture),12} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
     }
 }
 var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() : null;

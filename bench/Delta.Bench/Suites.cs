@@ -16,7 +16,7 @@ using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 namespace Delta.Bench;
 
 /// <summary>The bench suites. Each returns figures; none asserts anything (targets are judged in docs/PERFORMANCE.md).</summary>
-public sealed class Suites(BenchOptions o, Device device)
+public sealed partial class Suites(BenchOptions o, Device device)
 {
     private Dictionary<string, string> S(params (string, object)[] kv) =>
         kv.ToDictionary(p => p.Item1, p => Convert.ToString(p.Item2, System.Globalization.CultureInfo.InvariantCulture)!)
@@ -24,85 +24,120 @@ public sealed class Suites(BenchOptions o, Device device)
           .ToDictionary(p => p.Key, p => p.Value);
 
     /// <summary>resnet18_cntk (real weights) eval vs ONNX Runtime on the same ONNX file, same thread count, interleaved.
-    /// ORT's graph is batch-1, so ORT runs B single-image calls per batch and Delta one batch of B; rates are per image.</summary>
+    /// ORT's graph is batch-1, so ORT runs B single-image calls per batch and Delta one batch of B; rates are per image.
+    /// Each precision in <see cref="BenchOptions.Precisions"/> is timed in the same interleaved rounds.</summary>
     public IEnumerable<BenchResult> Inference()
     {
         using var registry = BackboneRegistry.CreateDefault();
-        using var backbone = registry.Create(new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device });
-        using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
-        using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
-        var input = session.InputMetadata.Keys.Single();
-        manual_seed(0);
-        using var x = rand(o.InferenceBatch, 3, 224, 224).mul_(255).sub_(120).to(device);
-        var singles = Enumerable.Range(0, o.InferenceBatch).Select(i => x[i].unsqueeze(0).cpu().contiguous().data<float>().ToArray()).ToArray();
-        void Delta() { using var ng = o.GradMode == "nograd" ? no_grad() : inference_mode(); using var scope = NewDisposeScope(); backbone.Forward(x).Pooled.cpu(); }
-        void Ort()
+        var request = new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device };
+        var backbones = o.Precisions.Select(p => (Precision: p, Backbone: registry.Create(p.Apply(request)))).ToList();
+        try
         {
-            foreach (var s in singles)
+            using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
+            using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
+            var input = session.InputMetadata.Keys.Single();
+            manual_seed(0);
+            using var x = rand(o.InferenceBatch, 3, 224, 224).mul_(255).sub_(120).to(device);
+            var singles = Enumerable.Range(0, o.InferenceBatch).Select(i => x[i].unsqueeze(0).cpu().contiguous().data<float>().ToArray()).ToArray();
+            Action Delta(IDeltaBackbone backbone) => () =>
             {
-                using var r = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(s, [1, 3, 224, 224]))]);
-                _ = r.First().AsEnumerable<float>().First();
+                using var ng = o.GradMode == "nograd" ? no_grad() : inference_mode(); using var scope = NewDisposeScope(); backbone.Forward(x).Pooled.cpu();
+            };
+            void Ort()
+            {
+                foreach (var s in singles)
+                {
+                    using var r = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(s, [1, 3, 224, 224]))]);
+                    _ = r.First().AsEnumerable<float>().First();
+                }
             }
+            var deltaTimes = backbones.Select(_ => new List<double>()).ToList(); var ortTimes = new List<double>();
+            for (int round = 0; round < o.Repeats; round++)       // interleaved, so drift and noise hit all alike
+            {
+                for (int i = 0; i < backbones.Count; i++) deltaTimes[i].Add(Timing.MedianSeconds(Delta(backbones[i].Backbone), round == 0 ? 2 : 0, 1));
+                ortTimes.Add(Timing.MedianSeconds(Ort, round == 0 ? 2 : 0, 1));
+            }
+            double Median(List<double> t) { t.Sort(); return t[t.Count / 2]; }
+            var ort = o.InferenceBatch / Median(ortTimes);
+            for (int i = 0; i < backbones.Count; i++)
+            {
+                var p = backbones[i].Precision;
+                var settings = S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", p.Label),
+                    ("mode", $"eval, {(o.GradMode == "nograd" ? "no_grad" : "inference_mode")}"));
+                var delta = o.InferenceBatch / Median(deltaTimes[i]);
+                yield return new("inference", $"delta resnet18_cntk{p.Suffix}", delta, "img/s", settings);
+                yield return new("inference", $"delta{p.Suffix} / onnxruntime", delta / ort, "x", settings);
+            }
+            yield return new("inference", "onnxruntime resnet18 (batch-1 graph, B calls)", ort,
+                "img/s", S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32")));
         }
-        var deltaTimes = new List<double>(); var ortTimes = new List<double>();
-        for (int round = 0; round < o.Repeats; round++)       // interleaved, so drift and noise hit both alike
-        {
-            deltaTimes.Add(Timing.MedianSeconds(Delta, round == 0 ? 2 : 0, 1));
-            ortTimes.Add(Timing.MedianSeconds(Ort, round == 0 ? 2 : 0, 1));
-        }
-        double Median(List<double> t) { t.Sort(); return t[t.Count / 2]; }
-        var settings = S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("mode", $"fp32 eval, {(o.GradMode == "nograd" ? "no_grad" : "inference_mode")}"));
-        var delta = o.InferenceBatch / Median(deltaTimes);
-        var ort = o.InferenceBatch / Median(ortTimes);
-        yield return new("inference", "delta resnet18_cntk", delta, "img/s", settings);
-        yield return new("inference", "onnxruntime resnet18 (batch-1 graph, B calls)", ort, "img/s", settings);
-        yield return new("inference", "delta / onnxruntime", delta / ort, "x", settings);
+        finally { foreach (var (_, b) in backbones) b.Dispose(); }
     }
 
-    /// <summary>Δ training steps (Δ + linear head trainable, base frozen) and a full fine-tuning step for comparison.</summary>
+    /// <summary>Δ training steps (Δ + linear head trainable, base frozen) and a full fine-tuning step for comparison,
+    /// per precision (full fine-tuning is fp32 only: the fast mode needs a frozen base).</summary>
     public IEnumerable<BenchResult> Train()
     {
         using var registry = BackboneRegistry.CreateDefault();
         foreach (var spec in o.TrainArchitectures)
         {
-            var parts = spec.Split(':');
-            if (parts.Length != 2) throw new ArgumentException($"--archs expects architecture:weights entries, got '{spec}'.");
-            var (arch, weights) = (parts[0], parts[1]);
+            var (arch, weights) = ArchAndWeights(spec);
             foreach (var (label, delta, trainable) in new[] { ("Δ(1)", 1, false), ("Δ(4)", 4, false), ("full fine-tuning", 0, true) })
+            foreach (var precision in o.Precisions)
             {
+                if (trainable && precision.Precision != BackbonePrecision.Float32) continue;
                 Timing.ResetPeakRss();
-                using var backbone = registry.Create(new BackboneRequest { Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = delta }, Device = device, TrainableBase = trainable });
-                var head = nn.Linear(backbone.NumFeatures, 10); head.to(device);
+                using var backbone = registry.Create(precision.Apply(new BackboneRequest
+                {
+                    Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = delta }, Device = device, TrainableBase = trainable,
+                }));
+                using var head = nn.Linear(backbone.NumFeatures, 10); head.to(device);
                 var parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList();
                 manual_seed(0);
                 using var x = randn(o.TrainBatch, 3, o.TrainSize, o.TrainSize).to(device);
                 using var y = randint(0, 10, [o.TrainBatch], dtype: ScalarType.Int64).to(device);
-                var batches = Enumerable.Range(0, o.TrainSteps + 2).Select(_ => new Step(x, y)).ToList();
-                var trainer = new Trainer();
-                var loop = new TrainLoop<Step>
-                {
-                    Parameters = parameters,
-                    Losses = b => new Dictionary<string, Tensor> { ["ce"] = nn.functional.cross_entropy(head.call(backbone.Forward(b.X).Pooled), b.Y) },
-                    Batches = _ => batches, Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = 2, BatchSize = o.TrainBatch, Schedule = "constant" },
-                    SetTrainMode = m => { backbone.Train(m); head.train(m); },
-                };
-                trainer.Fit(loop, CancellationToken.None);                                         // warm-up: 2 steps
-                var watch = Stopwatch.StartNew();
-                trainer.Fit(new TrainLoop<Step>
-                {
-                    Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
-                    Hyper = loop.Hyper with { MaxSteps = o.TrainSteps },
-                }, CancellationToken.None);
-                var rate = o.TrainSteps * o.TrainBatch / watch.Elapsed.TotalSeconds;
-                var settings = S(("arch", arch), ("batch", o.TrainBatch), ("size", o.TrainSize), ("steps", o.TrainSteps), ("trainable", parameters.Sum(p => p.numel())));
-                yield return new("train", $"{arch} {label} train step", rate, "img/s", settings);
-                yield return new("train", $"{arch} {label} peak RSS", Timing.PeakRssMb(), "MB", settings);
-                head.Dispose();
+                var rate = TrainStepRate(parameters, o.TrainBatch,
+                    () => new Dictionary<string, Tensor> { ["ce"] = nn.functional.cross_entropy(head.call(backbone.Forward(x).Pooled), y) },
+                    m => { backbone.Train(m); head.train(m); });
+                var settings = S(("arch", arch), ("batch", o.TrainBatch), ("size", o.TrainSize), ("steps", o.TrainSteps),
+                    ("trainable", parameters.Sum(p => p.numel())), ("precision", precision.Label));
+                yield return new("train", $"{arch} {label}{precision.Suffix} train step", rate, "img/s", settings);
+                yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", Timing.PeakRssMb(), "MB", settings);
             }
         }
     }
 
-    private sealed record Step(Tensor X, Tensor Y) : IDisposable { public void Dispose() { } }   // the same tensors every step
+    /// <summary>img/s of <see cref="BenchOptions.TrainSteps"/> steps of the host's <see cref="Trainer"/> (AdamW, the
+    /// same batch every step) after 2 warm-up steps; <paramref name="losses"/> computes one step's named losses.</summary>
+    internal double TrainStepRate(IReadOnlyList<Parameter> parameters, int batch, Func<IReadOnlyDictionary<string, Tensor>> losses, Action<bool> setTrainMode)
+    {
+        var batches = Enumerable.Range(0, o.TrainSteps + 2).Select(_ => new Step()).ToList();
+        var trainer = new Trainer();
+        var loop = new TrainLoop<Step>
+        {
+            Parameters = parameters,
+            Losses = _ => losses(),
+            Batches = _ => batches, Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = 2, BatchSize = batch, Schedule = "constant" },
+            SetTrainMode = setTrainMode,
+        };
+        trainer.Fit(loop, CancellationToken.None);                                         // warm-up: 2 steps
+        var watch = Stopwatch.StartNew();
+        trainer.Fit(new TrainLoop<Step>
+        {
+            Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
+            Hyper = loop.Hyper with { MaxSteps = o.TrainSteps },
+        }, CancellationToken.None);
+        return o.TrainSteps * batch / watch.Elapsed.TotalSeconds;
+    }
+
+    internal static (string Architecture, string Weights) ArchAndWeights(string spec)
+    {
+        var parts = spec.Split(':');
+        if (parts.Length != 2) throw new ArgumentException($"Expected an architecture:weights entry, got '{spec}'.");
+        return (parts[0], parts[1]);
+    }
+
+    private sealed record Step : IDisposable { public void Dispose() { } }   // the step's tensors are the suite's, the same every step
 
     /// <summary>Decode + resize of real photos with OpenCvSharp, on one thread (per-core rate).</summary>
     public IEnumerable<BenchResult> Data()

@@ -11,7 +11,9 @@ It mirrors src/Delta.Backbones exactly:
   * stages before the first Δ-stage run under no_grad (Registry/DeltaBackbone.cs);
   * the step of bench/Delta.Bench's train suite: Δ + Linear(features, 10) trainable, cross-entropy,
     AdamW(lr 1e-3, weight decay 1e-4), zero_grad → forward → backward → step, same batch every step.
-Modes: fp32 (exact), and bf16 autocast + channels-last (the PyTorch counterpart of Delta's fast mode).
+Modes: fp32 (exact); bf16 = bf16 autocast + channels-last (the issue's PyTorch counterpart of Delta's fast mode; it
+also runs the Δ-modules in bf16); bf16base = Delta's fast mode itself, like for like: the frozen base cast to bf16 +
+channels-last, the Δ-modules, skip BNs, sums and head in fp32, casts at the block boundaries (no autocast).
 Prints one line per figure in the format of `delta bench` ("train <name> <value> img/s key=value ...")
 and, with --json, writes them with the machine, device and versions.
 No torchvision needed: the machine that runs this may have only torch.
@@ -127,21 +129,24 @@ class DeltaStage(nn.Module):
         for bn in self.skip_bn:
             nn.init.zeros_(bn.weight)   # γ = 0: the augmented stage starts as the base function
 
-    def forward(self, blocks, h0):
-        lam = self.gates(h0)                                   # [N, k(k+1)/2]
+    def forward(self, blocks, h0, cast=False):
+        """cast=True (bf16base): blocks run in their (bf16) dtype, the Δ arithmetic in fp32; returns fp32 h_k."""
+        up = (lambda t: t.float()) if cast else (lambda t: t)
+        lam = self.gates(up(h0))                               # [N, k(k+1)/2]
         n = h0.shape[0]
         down = blocks[0].downsample
-        sources = [h0 if down is None else down(h0)]
+        sources = [up(h0 if down is None else down(h0))]
         h = h0
         for j in range(1, self.k + 1):
-            h = blocks[j - 1](h)
+            b = up(blocks[j - 1](h))
             off = j * (j - 1) // 2                             # gates into target j: lam[:, off:off+j]
             skip = lam[:, off].reshape(n, 1, 1, 1) * sources[0]
             for i in range(1, j):
                 skip = skip + lam[:, off + i].reshape(n, 1, 1, 1) * sources[i]
-            h = h + self.skip_bn[j - 1](skip)
-            sources.append(h)
-        return h
+            hj = b + self.skip_bn[j - 1](skip)
+            sources.append(hj)
+            h = hj.to(h0.dtype) if cast else hj
+        return sources[-1]
 
 
 class DeltaNet(nn.Module):
@@ -162,6 +167,10 @@ class DeltaNet(nn.Module):
         return self
 
     def forward(self, x):
+        base_dtype = self.base.conv1.weight.dtype
+        cast = base_dtype != torch.float32                     # bf16base: the base is a bf16 copy
+        if cast:
+            x = x.to(base_dtype)                               # keeps the channels-last strides
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.trainable_base):
             h = self.base.stem(x)
             for s in range(self.first):
@@ -169,11 +178,13 @@ class DeltaNet(nn.Module):
                     h = b(h)
         for s in range(self.first, 4):
             if self.delta is not None and s - self.first < len(self.delta):
-                h = self.delta[s - self.first](self.base.stages[s], h)
+                h = self.delta[s - self.first](self.base.stages[s], h, cast)
+                if cast and s < 3:
+                    h = h.to(base_dtype)
             else:
                 for b in self.base.stages[s]:
                     h = b(h)
-        return self.head(F.adaptive_avg_pool2d(h, 1).flatten(1))
+        return self.head(F.adaptive_avg_pool2d(h.float() if cast else h, 1).flatten(1))
 
 
 ARCHS = {"resnet18": (BasicBlock, [2, 2, 2, 2]), "resnet18_cntk": (BasicBlock, [2, 2, 2, 3]),
@@ -186,7 +197,11 @@ def bench_one(arch, label, delta, full, mode, args, device):
     base = ResNet(block, layers)
     # Full fine-tuning: no Δ, every base weight trainable (delta=0 stages).
     model = DeltaNet(base, 0 if full else delta, trainable_base=full).to(device)
-    channels_last = mode == "bf16"
+    if mode == "bf16base":
+        if full:
+            return []                                          # like Delta: the fast mode needs a frozen base
+        base.to(torch.bfloat16)                                # the frozen base only; Δ-modules and head stay fp32
+    channels_last = mode in ("bf16", "bf16base")
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -232,7 +247,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--archs", default="resnet50")
-    p.add_argument("--modes", default="fp32,bf16")
+    p.add_argument("--modes", default="fp32,bf16", help="comma list of fp32, bf16 (autocast + channels-last), bf16base")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--steps", type=int, default=20)

@@ -24,6 +24,9 @@ public sealed record ClassificationOptions : ITaskOptions
     public bool SkipUnreadable { get; set; }
     /// <summary>Task name recorded in the patch (default: the dataset folder's name).</summary>
     public string? TaskName { get; set; }
+    /// <summary>Train a baseline instead of Δ: adapter-series, adapter-parallel or bn-adapt (needs delta.stages 0);
+    /// null = Δ-patching (or FC-only at Δ stages 0).</summary>
+    public string? Adapter { get; set; }
 
     public static readonly string[] Formats = ["auto", "idx", "mnist-json", "optdigits", "imagefolder", "csv"];
 
@@ -36,5 +39,7 @@ public sealed record ClassificationOptions : ITaskOptions
         if (MaxTestPerClass < 0) yield return $"options.maxTestPerClass must be ≥ 0 (got {MaxTestPerClass}).";
         if (!(ValidationFraction >= 0 && ValidationFraction < 1)) yield return $"options.validationFraction must be in [0, 1) (got {ValidationFraction}).";
         if (!(TestFraction > 0 && TestFraction < 1)) yield return $"options.testFraction must be in (0, 1) (got {TestFraction}).";
+        if (Adapter is not null && !Adapters.AdapterKinds.TryParse(Adapter, out _))
+            yield return $"options.adapter '{Adapter}' is unknown. Valid: {string.Join(", ", Adapters.AdapterKinds.Names.Keys)}.";
     }
 }

@@ -3,10 +3,12 @@ using Delta.Abstractions.Plugins;
 using Delta.Data.Images;
 using Delta.Data.Loading;
 using Delta.Data.Rendering;
+using Delta.Plugins.Classification.Adapters;
 using Delta.Plugins.Classification.Commands;
 using Delta.Plugins.Classification.Data;
 using Delta.Plugins.Classification.Metrics;
 using Delta.Plugins.Classification.Models;
+using Delta.Plugins.Classification.Reports;
 using Delta.Plugins.Classification.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -15,7 +17,7 @@ namespace Delta.Plugins.Classification;
 
 /// <summary>
 /// Image classification by Δ-patching (paper §2–3): a patch = Δ-modules + a linear head on the shared frozen base.
-/// Δ stages 0 in the job = FC-only (head on frozen features). Verbs: demo (the real-data demo), compare.
+/// Δ stages 0 in the job = FC-only (head on frozen features). Verbs: demo (the real-data demo), compare, transfer (Bi-Tuning, paper Table 5).
 /// </summary>
 public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IPluginCommands
 {
@@ -23,15 +25,25 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         "Image classification by Δ-patching a frozen backbone (single, joint and sequential patching; FC-only and PAINT baselines)",
         TaskKind.Classification, [], [0, 1, 2, 3, 4]);
 
-    public IReadOnlyList<PluginCommand> Commands { get; } = [DemoCommand.Command, CompareCommand.Command];
+    public IReadOnlyList<PluginCommand> Commands { get; } = [DemoCommand.Command, CompareCommand.Command, TransferCommand.Command];
 
     protected override Task<TrainResult> TrainAsync(TaskContext context, TrainRequest request, ClassificationOptions o, CancellationToken ct) => Task.Run(() =>
     {
         var job = request.Job;
         var data = DatasetResolver.Load(request.DatasetPath, o, (int)job.Seed);
         context.Logger.LogInformation("{Task}: {Train} train, {Val} val, {Test} test images, {Classes} classes", data.Name, data.TrainIndices.Count, data.ValIndices.Count, data.TestIndices.Count, data.ClassNames.Count);
-        var backbone = context.Backbones.Create(new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed });
+        var backboneRequest = new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed };
+        IDeltaBackbone backbone;
+        if (o.Adapter is not null)
+        {
+            if (job.Delta.Stages != 0) throw new ArgumentException($"options.adapter '{o.Adapter}' replaces Δ: set delta.stages to 0 (got {job.Delta.Stages}).");
+            backbone = AdaptedBackbone.Create(context.Backbones, backboneRequest, AdapterKinds.Parse(o.Adapter));
+        }
+        else backbone = context.Backbones.Create(backboneRequest);
         using var model = new ClassifierModel(backbone, data.ClassNames.Count);
+        // Seeded by the job (not the process-global generator): a run is reproducible, and an interrupted run resumed
+        // from CheckpointDir ends exactly where the uninterrupted one does.
+        model.ResetHead(job.Seed);
         var loaders = DataLoaders.For(data, backbone, o.ImageSize, job.Hyper.BatchSize, (int)job.Seed, o.HorizontalFlip);
         var outcome = PatchTraining.Fit(context.Trainer, model, loaders, job.Hyper, ct, request.Progress, request.CheckpointDir, request.Resume);
         model.SetTrainMode(false);
@@ -89,13 +101,18 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
                 using var noGrad = no_grad();
                 var rgb = ImageCodec.ReadRgb(file);
                 var x = nn.functional.interpolate(rgb.unsqueeze(0), [size, size], mode: InterpolationMode.Bilinear, align_corners: false).clamp_(0, 1).to(context.Device);
-                var probs = nn.functional.softmax(model.Logits(model.Backbone.Preprocessing.Apply(x)), 1)[0].cpu();
+                var input = model.Backbone.Preprocessing.Apply(x);
+                var probs = nn.functional.softmax(model.Logits(input), 1)[0].cpu();
                 var k = Math.Min(request.TopK, manifest.ClassNames.Count);
                 var (values, indexes) = probs.topk(k);
-                var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)indexes[i].item<long>()], values[i].item<float>())).ToList();
+                var (topIndexes, topValues) = (indexes.data<long>().ToArray(), values.data<float>().ToArray());   // already on the host
+                var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)topIndexes[i]], topValues[i])).ToList();
                 var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + ".top5.png");
                 Charts.LabelledImage(rendered, rgb, top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}").ToList());
-                items.Add(new ClassificationPrediction(file, rendered, top));
+                // Δ patches: this image's gate matrices per stage, beside the image (paper Figs 3–6).
+                var gateMaps = model.Backbone.DeltaStages.Count == 0 ? null
+                    : GateMaps.Write(request.OutputDir, Path.GetFileNameWithoutExtension(file), rgb, GateMaps.ForImage(model.Backbone, input), $"{Path.GetFileName(file)} → {top[0].Label}");
+                items.Add(new ClassificationPrediction(file, rendered, top, gateMaps));
             }
             return new PredictResult(items);
         }

@@ -4,18 +4,22 @@ using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
 using Delta.Data.Images;
+using Delta.Data.Voc;
 using Delta.Plugins.DeepLabV3.Data;
 using Delta.Plugins.DeepLabV3.Losses;
 using Delta.Plugins.DeepLabV3.Metrics;
 using Delta.Plugins.DeepLabV3.Model;
+using Delta.Plugins.DeepLabV3.Training;
+using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace Delta.Plugins.DeepLabV3;
 
 /// <summary>
 /// Semantic segmentation (DeepLab-V3, paper Table 7) on a frozen, dilated Δ-backbone. train: VOC split
-/// <see cref="DeepLabV3Options.TrainSplit"/>, losses "seg" (+ "aux"), validation mIoU per epoch; the patch holds
-/// Δ weights ("delta.*") and both heads ("head.*"). evaluate: full-resolution mIoU / per-class IoU / pixel accuracy on
+/// <see cref="DeepLabV3Options.TrainSplit"/>, losses "seg" (+ "aux"), validation mIoU per epoch, in one of the
+/// <see cref="SegmentationTrainingMode"/>s; the patch holds the backbone's task state ("delta.*": Δ weights, or the
+/// whole fine-tuned copy in mode finetune) and both heads ("head.*"). evaluate: full-resolution mIoU / per-class IoU / pixel accuracy on
 /// the request's split, predictions as palette PNGs and overlays. predict: palette PNG + overlay per image.
 /// </summary>
 public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
@@ -29,16 +33,22 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
     protected override Task<TrainResult> TrainAsync(TaskContext context, TrainRequest request, DeepLabV3Options options, CancellationToken cancellationToken)
     {
         var job = request.Job;
+        var mode = options.ParseMode();
+        // The split lists (every listed file checked) before the backbone: a broken dataset fails in seconds, not after loading a ResNet.
+        var trainSplit = TrainSplitFor(request.DatasetPath, options);
+        var train = new VocSegmentationDataset(request.DatasetPath, trainSplit, options.NumClasses);
+        var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
+        if (trainSplit == VocSegmentationReader.TrainAug) CheckDisjoint(train, val);
+        context.Logger.LogInformation("DeepLab-V3: training on split '{Split}' ({Count} images), validating on '{Val}' ({ValCount}).", trainSplit, train.Count, val.Split, val.Count);
         manual_seed(job.Seed);
-        var backboneRequest = new BackboneRequest
-        {
-            Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device,
-            OutputStride = options.OutputStride, Seed = job.Seed,
-        };
+        var backboneRequest = SegmentationBackboneRequest.For(mode, job.Backbone, job.Weights, job.Delta, options.OutputStride, context.Device, job.Seed);
+        if (mode != SegmentationTrainingMode.Delta && job.Delta.Stages > 0)
+            context.Logger.LogInformation("DeepLab-V3 mode '{Mode}' trains without Δ-modules; the job's delta section (stages {Stages}) is not used.",
+                SegmentationTrainingModes.Name(mode), job.Delta.Stages);
+        if (mode == SegmentationTrainingMode.FineTune)
+            context.Logger.LogWarning("DeepLab-V3 mode 'finetune' is the full fine-tuning baseline: it trains a private copy of the base, has no zero-drop guarantee, and its patch holds the whole backbone.");
         using var backbone = context.Backbones.Create(backboneRequest);
         using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead);
-        var train = new VocSegmentationDataset(request.DatasetPath, options.TrainSplit, options.NumClasses);
-        var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
         var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,
             options.CropSize, options.MinScale, options.MaxScale, options.Flip, job.Seed);
         var auxWeight = options.AuxLossWeight;
@@ -66,7 +76,7 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         {
             Architecture = backbone.Base.Architecture, BaseWeights = backbone.Base.Weights, BaseWeightsSha256 = backbone.Base.WeightsSha256,
             Delta = backbone.Delta, PluginId = Id, Task = job.Name,
-            ClassNames = options.NumClasses == VocPalette.ClassNames.Length ? VocPalette.ClassNames : Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+            ClassNames = options.NumClasses == VocClasses.SegmentationNames.Count ? VocClasses.SegmentationNames.ToList() : Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
             Metrics = metrics,
             Properties = new Dictionary<string, string>
             {
@@ -74,10 +84,28 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
                 ["outputStride"] = options.OutputStride.ToString(CultureInfo.InvariantCulture),
                 ["headChannels"] = options.HeadChannels.ToString(CultureInfo.InvariantCulture),
                 ["auxiliaryHead"] = options.AuxiliaryHead ? "true" : "false",
+                ["mode"] = SegmentationTrainingModes.Name(mode),
             },
         };
         var summary = context.Patches.Save(job.Name, manifest, new HeadAndDeltaState(model).CheckpointState());
         return Task.FromResult(new TrainResult(summary, metrics, []));
+    }
+
+    /// <summary>The split a run trains on: <see cref="DeepLabV3Options.TrainSplit"/>, except that "train" becomes the
+    /// SBD-augmented "train_aug" where the dataset has it and <see cref="DeepLabV3Options.UseSbdTrainAug"/> is on.</summary>
+    public static string TrainSplitFor(string datasetPath, DeepLabV3Options options) =>
+        options.UseSbdTrainAug && options.TrainSplit == "train" && VocSegmentationReader.HasTrainAug(VocSegmentationReader.ResolveYearFolder(datasetPath))
+            ? VocSegmentationReader.TrainAug
+            : options.TrainSplit;
+
+    /// <summary>The SBD list of the DeepLab setups leaves out the VOC val images; one that does not would score the model on its training images.</summary>
+    private static void CheckDisjoint(VocSegmentationDataset train, VocSegmentationDataset val)
+    {
+        var shared = train.Ids.Intersect(val.Ids, StringComparer.Ordinal).ToList();
+        if (shared.Count > 0)
+            throw new VocFormatException(VocSegmentationReader.SplitListPath(train.Root, train.Split),
+                $"shares {shared.Count} image(s) with the validation split '{val.Split}' (e.g. {string.Join(", ", shared.Take(3))}); " +
+                "remove them from the list, or set options.useSbdTrainAug = false.");
     }
 
     /// <summary>The named losses for the host Trainer: "seg" on the main head, "aux" (weighted) on the FCN head.</summary>
@@ -143,10 +171,12 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         if (manifest.PluginId != Id) throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch belongs to plugin '{manifest.PluginId}', not '{Id}'.");
         int Property(string key) => manifest.Properties.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture)
             : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"manifest lacks the DeepLab-V3 property '{key}'.");
-        var backbone = context.Backbones.Create(new BackboneRequest
-        {
-            Architecture = manifest.Architecture, Weights = manifest.BaseWeights, Delta = manifest.Delta, Device = context.Device, OutputStride = Property("outputStride"),
-        });
+        // Patches written before modes existed have no "mode": Δ stages tell delta from frozen.
+        var modeName = manifest.Properties.GetValueOrDefault("mode") ?? (manifest.Delta.Stages > 0 ? "delta" : "frozen");
+        if (!SegmentationTrainingModes.TryParse(modeName, out var mode))
+            throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown DeepLab-V3 mode '{modeName}' (valid: {string.Join(", ", SegmentationTrainingModes.Names.Keys)}).");
+        var request = SegmentationBackboneRequest.For(mode, manifest.Architecture, manifest.BaseWeights, manifest.Delta, Property("outputStride"), context.Device, seed: 0);
+        var backbone = context.Backbones.Create(request);
         try
         {
             var model = new DeepLabV3Model(backbone, Property("numClasses"), Property("outputStride"), Property("headChannels"),

@@ -17,6 +17,8 @@ public sealed class DomainAdaptOptions : ITaskOptions
     public int SourceSteps { get; set; } = 100;
     public int AdaptSteps { get; set; } = 100;
     public int Seed { get; set; }
+    /// <summary>predict: classify with the "target" Δ-modules (ADDA's target encoder, the default) or the "source" ones.</summary>
+    public string PredictWith { get; set; } = "target";
 
     public IEnumerable<string> Validate()
     {
@@ -27,6 +29,7 @@ public sealed class DomainAdaptOptions : ITaskOptions
         if (DeltaStages is < 1 or > 4) yield return $"options.deltaStages must be in 1..4: the target patch adapts Δ-modules only (got {DeltaStages}).";
         if (TrainPerDomain < 20) yield return $"options.trainPerDomain must be ≥ 20 (got {TrainPerDomain}).";
         if (TestPerDomain < 10) yield return $"options.testPerDomain must be ≥ 10 (got {TestPerDomain}).";
+        if (PredictWith.ToLowerInvariant() is not ("target" or "source")) yield return $"options.predictWith must be 'target' or 'source' (got '{PredictWith}').";
         foreach (var p in Methods().Validate()) yield return "options." + p;
     }
 

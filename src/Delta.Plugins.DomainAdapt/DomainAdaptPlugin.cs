@@ -6,6 +6,9 @@ using Delta.Plugins.DomainAdapt.Commands;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Methods;
 using Delta.Plugins.DomainAdapt.Models;
+using Delta.Plugins.DomainAdapt.Patches;
+using Delta.Data.Images;
+using Delta.Data.Rendering;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,9 +24,6 @@ namespace Delta.Plugins.DomainAdapt;
 public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginCommands
 {
     public const string PluginId = "domainadapt";
-    private const string SourceDelta = "source_delta";
-    private const string TargetDelta = "target_delta";
-    private const string Head = "classifier";
 
     public override TaskPluginInfo Info { get; } = new(PluginId,
         "Zero-shot domain adaptation (Vanilla, Uniform prior, ADDA) with Δ-patches for the target domain",
@@ -57,9 +57,9 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
             ["target_top1_after"] = Evaluation.Accuracy(target, classifier, data.TargetTest),
         };
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (k, t) in source.Backbone.DeltaState()) tensors[$"{SourceDelta}.{k}"] = t;
-        foreach (var (k, t) in target.Backbone.DeltaState()) tensors[$"{TargetDelta}.{k}"] = t;
-        foreach (var (k, t) in classifier.state_dict()) tensors[$"{Head}.{k}"] = t;
+        foreach (var (k, t) in source.Backbone.DeltaState()) tensors[$"{AdaptPatch.SourceDelta}.{k}"] = t;
+        foreach (var (k, t) in target.Backbone.DeltaState()) tensors[$"{AdaptPatch.TargetDelta}.{k}"] = t;
+        foreach (var (k, t) in classifier.state_dict()) tensors[$"{AdaptPatch.Head}.{k}"] = t;
         var b = source.Backbone.Base;
         var manifest = new PatchManifest
         {
@@ -79,37 +79,56 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
 
     protected override Task<EvaluateResult> EvaluateAsync(TaskContext context, EvaluateRequest request, DomainAdaptOptions o, CancellationToken ct) => Task.Run(() =>
     {
-        using var patch = context.Patches.Load(request.Patch);
-        var m = patch.Manifest;
-        if (m.PluginId != PluginId) throw new InvalidDataException($"{patch.Path}: a patch of plugin '{m.PluginId}', not '{PluginId}'.");
-        var size = int.Parse(m.Properties["imageSize"], CultureInfo.InvariantCulture);
-        using var sourceAll = DigitDomains.Load(m.Properties["source"], size);
-        using var targetAll = DigitDomains.Load(m.Properties["target"], size);
+        using var patch = AdaptPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
+        var p = patch.Manifest.Properties;
+        using var sourceAll = DigitDomains.Load(p["source"], patch.ImageSize);
+        using var targetAll = DigitDomains.Load(p["target"], patch.ImageSize);
         var (sTrain, sTest) = DigitDomains.Split(sourceAll, o.TrainPerDomain, o.TestPerDomain, o.Seed);
         var (tTrain, tTest) = DigitDomains.Split(targetAll, o.TrainPerDomain, o.TestPerDomain, o.Seed);
         sTrain.Dispose(); tTrain.Dispose();
         using (sTest) using (tTest)
         {
-            using var source = DomainEncoder.Create(context.Backbones, m.Architecture, m.BaseWeights, m.Delta.Stages, 0, context.Device);
-            using var target = DomainEncoder.Create(context.Backbones, m.Architecture, m.BaseWeights, m.Delta.Stages, 0, context.Device);
-            if (source.Backbone.Base.WeightsSha256 != m.BaseWeightsSha256)
-                throw new InvalidDataException($"{patch.Path}: made for base weights {m.BaseWeightsSha256[..12]}…, but '{m.BaseWeights}' resolves to {source.Backbone.Base.WeightsSha256[..12]}….");
-            source.Backbone.LoadDeltaState(patch.Section(SourceDelta));
-            target.Backbone.LoadDeltaState(patch.Section(TargetDelta));
-            using var classifier = new SourceClassifier(source.NumFeatures, 10);
-            classifier.load_state_dict(new Dictionary<string, Tensor>(patch.Section(Head)));
-            classifier.to(context.Device);
+            ct.ThrowIfCancellationRequested();
             var metrics = new Dictionary<string, double>
             {
-                ["source_top1"] = Evaluation.Accuracy(source, classifier, sTest),
-                ["target_top1"] = Evaluation.Accuracy(target, classifier, tTest),
+                ["source_top1"] = Evaluation.Accuracy(patch.Source, patch.Classifier, sTest),
+                ["target_top1"] = Evaluation.Accuracy(patch.Target, patch.Classifier, tTest),
             };
             return new EvaluateResult(metrics, []);
         }
     }, ct);
 
-    protected override Task<PredictResult> PredictAsync(TaskContext context, PredictRequest request, DomainAdaptOptions o, CancellationToken ct) =>
-        throw new NotSupportedException("domainadapt: predict is not implemented yet; use evaluate on a target-domain patch.");
+    /// <summary>Classifies image files (any size, colour or grey; brought to the patch's input like the training digits:
+    /// grey, S x S, 3 equal channels) with the target-domain Δ-modules (options.predictWith = "source" uses the source
+    /// task's). Writes one picture per image with its top-k digits under the request's output folder.</summary>
+    protected override Task<PredictResult> PredictAsync(TaskContext context, PredictRequest request, DomainAdaptOptions o, CancellationToken ct) => Task.Run(() =>
+    {
+        Validate(o);
+        using var patch = AdaptPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
+        var domain = o.PredictWith.ToLowerInvariant();
+        var encoder = patch.Encoder(domain);
+        encoder.Backbone.Train(false);
+        Directory.CreateDirectory(request.OutputDir);
+        var k = Math.Min(request.TopK, patch.ClassNames.Count);
+        var items = new List<Prediction>();
+        foreach (var file in request.Inputs)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var rgb = ImageCodec.ReadRgb(file);                                      // [3, H, W]
+            var x = DigitDomains.ToInput(rgb.unsqueeze(0), patch.ImageSize).to(context.Device);
+            var probs = nn.functional.softmax(patch.Classifier.call(encoder.Features(x)), 1)[0].cpu();
+            var (values, indexes) = probs.topk(k);
+            var p = values.data<float>().ToArray();
+            var idx = indexes.data<long>().ToArray();
+            var top = Enumerable.Range(0, k).Select(i => new DigitScore(patch.ClassNames[(int)idx[i]], p[i])).ToList();
+            var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + $".top{k}.png");
+            Charts.LabelledImage(rendered, x[0].cpu(), [$"{domain} Δ", .. top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}")]);
+            items.Add(new DigitPrediction(file, rendered, domain, top));
+        }
+        return new PredictResult(items);
+    }, ct);
 
     private static readonly IReadOnlyList<string> DigitDomainsClassNames = Delta.Data.Datasets.DigitReaders.Digits;
 

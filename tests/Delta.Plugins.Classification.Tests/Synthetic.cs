@@ -3,9 +3,11 @@ using Delta.Abstractions.Plugins;
 using Delta.Backbones.Patches;
 using Delta.Backbones.Registry;
 using Delta.Data.Datasets;
+using Delta.Data.Images;
 using Delta.Host.Training;
 using Delta.Plugins.Classification.Data;
 using Microsoft.Extensions.Logging.Abstractions;
+using OpenCvSharp;
 using static TorchSharp.torch;
 
 namespace Delta.Plugins.Classification.Tests;
@@ -38,6 +40,23 @@ public sealed class Synthetic : IDisposable
         }
         var data = new TensorImageDataset(name, images, labels, Enumerable.Range(0, classes).Select(c => $"c{c}").ToList());
         return DatasetResolver.Split(name, data, data, new ClassificationOptions { ImageSize = size, ValidationFraction = 0, TestFraction = 0.25 }, seed);
+    }
+
+    /// <summary>Real PNG files in an ImageFolder: class "left" has a bright bar on the left, "right" on the right.</summary>
+    public static string ImageFolder(string root)
+    {
+        var rng = new Random(1);
+        foreach (var (cls, x0) in new[] { ("left", 2), ("right", 18) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, cls));
+            for (int i = 0; i < 24; i++)
+            {
+                using var m = new Mat(32, 32, MatType.CV_8UC3, new OpenCvSharp.Scalar(rng.Next(40), rng.Next(40), rng.Next(40)));
+                Cv2.Rectangle(m, new OpenCvSharp.Rect(x0 + rng.Next(3), 4, 8, 24), new OpenCvSharp.Scalar(230, 230, 230), -1);
+                ImageCodec.WritePng(Path.Combine(root, cls, $"{i:D2}.png"), m);
+            }
+        }
+        return root;
     }
 
     public void Dispose() { Registry.Dispose(); Directory.Delete(Dir, recursive: true); }

@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
-using Delta.Backbones.Patches;
+using Delta.Data.Voc;
 using Delta.Backbones.Registry;
-using Delta.Host.Training;
 using Delta.Plugins.DeepLabV3.Data;
 using Delta.Plugins.DeepLabV3.Metrics;
 using Delta.Plugins.DeepLabV3.Model;
-using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Delta.Plugins.DeepLabV3.Tests;
 
+[Collection(SerialCollection.Name)]
 public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("deeplab-e2e-").FullName;
@@ -24,30 +23,26 @@ public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposabl
     {
         var watch = Stopwatch.StartNew();
         var data = Path.Combine(dir, "data");
-        SyntheticVocSegmentation.Write(data, trainCount: 32, valCount: 16, size: 64, numObjectClasses: 3, seed: 11);
+        TestData.Voc(data, count: 56, size: 64, seed: 11, valFraction: 0.3);
         using var registry = BackboneRegistry.CreateDefault();
-        var context = new TaskContext
-        {
-            Backbones = registry, Device = CPU, Logger = NullLogger.Instance, DataRoot = dir, OutputRoot = dir,
-            Patches = new PatchStore(Path.Combine(dir, "patches")), Trainer = new Trainer(),
-        };
+        var context = TestData.Context(registry, dir);
         var options = new DeepLabV3Options
         {
-            NumClasses = 4, OutputStride = 8, CropSize = 64, MinScale = 0.75, MaxScale = 1.5, HeadChannels = 32, ValidationImages = 16, Overlays = 2,
+            OutputStride = 8, CropSize = 64, MinScale = 0.75, MaxScale = 1.5, HeadChannels = 32, ValidationImages = 0, Overlays = 2,
         };
         var delta = new DeltaConfig { Stages = 2 };
         var job = new JobSpec
         {
             Name = "synthetic-seg", Plugin = DeepLabV3Plugin.Id, Backbone = "tiny_bottleneck", Weights = "random", Delta = delta, Dataset = data, Seed = 1,
-            Hyper = new TrainingHyperParameters { Epochs = 15, BatchSize = 8, LearningRate = 5e-3, WeightDecay = 1e-4, Optimizer = "adamw", Schedule = "poly" },
+            Hyper = new TrainingHyperParameters { Epochs = 20, BatchSize = 8, LearningRate = 5e-3, WeightDecay = 1e-4, Optimizer = "adamw", Schedule = "poly" },
         };
 
         // A freshly initialised model of the same configuration, for the baseline.
         manual_seed(1);
         double freshMIoU;
         using (var backbone = registry.Create(new BackboneRequest { Architecture = "tiny_bottleneck", Weights = "random", Delta = delta, OutputStride = 8, Seed = 1 }))
-        using (var fresh = new DeepLabV3Model(backbone, 4, 8, 32, auxiliary: true))
-            freshMIoU = SegmentationEvaluator.Evaluate(fresh, new VocSegmentationDataset(data, "val", 4), backbone.Preprocessing).MeanIoU;
+        using (var fresh = new DeepLabV3Model(backbone, 21, 8, 32, auxiliary: true))
+            freshMIoU = SegmentationEvaluator.Evaluate(fresh, new VocSegmentationDataset(data, "val"), backbone.Preprocessing).MeanIoU;
 
         var plugin = new DeepLabV3Plugin();
         var trained = await plugin.TrainAsync(context,
@@ -60,12 +55,12 @@ public sealed class EndToEndTrainingTests(ITestOutputHelper output) : IDisposabl
         Assert.True(trained.Metrics["mIoU"] > freshMIoU + 0.2, $"mIoU {trained.Metrics["mIoU"]:F3} vs fresh {freshMIoU:F3}");
         // The saved patch (Δ + heads) reproduces the trained model's score exactly.
         Assert.Equal(trained.Metrics["mIoU"], evaluated.Metrics["mIoU"], 9);
-        var ids = new VocSegmentationDataset(data, "val", 4).Ids;
+        var ids = new VocSegmentationDataset(data, "val").Ids;
         Assert.All(ids, id => Assert.True(File.Exists(Path.Combine(dir, "eval", "predictions", id + ".png"))));
-        Assert.True(PalettePng.Read(Path.Combine(dir, "eval", "predictions", ids[0] + ".png")).Indices.Max() < 4);
+        Assert.All(PalettePng.Read(Path.Combine(dir, "eval", "predictions", ids[0] + ".png")).Indices, v => Assert.True(v < 21));
         Assert.Equal(2, Directory.GetFiles(Path.Combine(dir, "eval", "overlays")).Length);
 
-        var image = new VocSegmentationDataset(data, "val", 4).ImagePath(ids[0]);
+        var image = new VocSegmentationDataset(data, "val").Samples[0].ImagePath;
         var predicted = await plugin.PredictAsync(context,
             new PredictRequest { Patch = "synthetic-seg", Inputs = [image], Options = options, OutputDir = Path.Combine(dir, "predict") }, CancellationToken.None);
         var item = Assert.IsType<SegmentationPrediction>(Assert.Single(predicted.Items));

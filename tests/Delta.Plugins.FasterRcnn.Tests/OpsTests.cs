@@ -114,4 +114,38 @@ public sealed class OpsTests
         Assert.Equal(BruteForceNms(b, s, c, threshold), Nms.Batched(boxes, scores, classes, threshold).data<long>().ToList());
         Assert.Empty(Nms.Run(zeros(0, 4), zeros(0), threshold).data<long>().ToArray());
     }
+
+    /// <summary>The device fixed-point NMS (what CUDA runs) keeps exactly greedy's set, dense random boxes included.</summary>
+    [Theory]
+    [InlineData(0.3, 400)]
+    [InlineData(0.5, 400)]
+    [InlineData(0.7, 1500)]
+    public void Device_Nms_Keeps_Exactly_The_Brute_Force_Set(double threshold, int n)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(11);
+        var xy = rand(n, 2, generator: g) * 200; var wh = rand(n, 2, generator: g) * 60 + 2;
+        var boxes = cat([xy, xy + wh], 1);
+        var scores = rand(n, generator: g);
+        var expected = BruteForceNms(boxes.data<float>().ToArray(), scores.data<float>().ToArray(), null, threshold);
+        Assert.Equal(expected, DeviceNms.TryRun(boxes, scores, threshold)!.data<long>().ToList());
+        Assert.Empty(DeviceNms.TryRun(zeros(0, 4), zeros(0), threshold)!.data<long>().ToArray());
+    }
+
+    /// <summary>A sliding chain: each box overlaps only its neighbours, so greedy keeps every other box, and each
+    /// box's status waits for its predecessor's — the case that needs many iterations. Too few: null (the caller
+    /// falls back to the host scan), never a wrong set.</summary>
+    [Fact]
+    public void Device_Nms_Settles_A_Sliding_Chain_Or_Reports_That_It_Did_Not()
+    {
+        using var scope = NewDisposeScope();
+        const int n = 12;
+        // Box k = [6k, 0, 6k + 10, 10]: IoU with k+1 is 4/16 = 0.25 > 0.2, with k+2 zero. Scores fall along the chain.
+        var boxes = stack(Enumerable.Range(0, n).Select(k => tensor(new[] { 6f * k, 0, 6f * k + 10, 10 })).ToArray());
+        var scores = linspace(1, 0.1, n);
+        var greedy = Enumerable.Range(0, n).Where(k => k % 2 == 0).Select(k => (long)k).ToList();
+        Assert.Equal(greedy, DeviceNms.TryRun(boxes, scores, 0.2)!.data<long>().ToList());
+        Assert.Null(DeviceNms.TryRun(boxes, scores, 0.2, maxIterations: 3));
+        Assert.Equal(greedy, Nms.Run(boxes, scores, 0.2).data<long>().ToList());
+    }
 }

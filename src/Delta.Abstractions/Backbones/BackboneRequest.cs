@@ -22,4 +22,19 @@ public sealed record BackboneRequest
     public bool TrainableBase { get; init; }
     /// <summary>Seed for the Δ-modules' initialisation (the base never depends on it).</summary>
     public long Seed { get; init; }
+    /// <summary>Float32 (default, exact) or the BFloat16 fast mode for the frozen base (see <see cref="BackbonePrecision"/>).
+    /// Not combinable with <see cref="TrainableBase"/>: the fast mode needs a frozen base.</summary>
+    public BackbonePrecision Precision { get; init; } = BackbonePrecision.Float32;
+    /// <summary>Fast mode only: the bf16 base copy's convolution weights and the input get channels-last
+    /// (NHWC) strides, which lets libtorch pick its channels-last kernels (TorchSharp 0.107 has no memory-format API).</summary>
+    public bool ChannelsLast { get; init; }
+
+    /// <summary>Problems with the precision settings, in words (empty when valid).</summary>
+    public IEnumerable<string> ValidatePrecision()
+    {
+        if (Precision != BackbonePrecision.Float32 && TrainableBase)
+            yield return $"precision {Precision} needs a frozen base; full fine-tuning (TrainableBase) runs in Float32 only.";
+        if (ChannelsLast && Precision == BackbonePrecision.Float32)
+            yield return "channels-last applies to the bf16 fast copy of the base only; set Precision = BFloat16.";
+    }
 }

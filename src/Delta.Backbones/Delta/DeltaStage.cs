@@ -61,28 +61,44 @@ public sealed class DeltaStage : nn.Module
 
     /// <summary>x = the stage's input (before its entry layer) ↦ h_k [N, C, H, W]; <paramref name="lambda"/>
     /// = Λ [N, k(k+1)/2].</summary>
-    public Tensor Forward(Tensor x, out Tensor lambda)
+    public Tensor Forward(Tensor x, out Tensor lambda) => Forward(x, stage, out lambda);
+
+    /// <summary>
+    /// The same stage function run over <paramref name="frozen"/>: this stage's view of the base, or of its bf16
+    /// fast-mode copy (same architecture, same weights rounded). The frozen blocks run in the dtype of their
+    /// weights (x must already be in it); the Δ arithmetic — gates, the gated skip sums S_j, the skip BNs and the
+    /// sums h_j — is always fp32, so each block output is cast up and each block input cast down. The result h_k is
+    /// fp32. In fp32 mode every cast is skipped and the computation is exactly the one above.
+    /// </summary>
+    public Tensor Forward(Tensor x, BackboneStage frozen, out Tensor lambda)
     {
+        if (frozen.Blocks.Count != Blocks)
+            throw new ArgumentException($"Stage view {frozen.Name} has {frozen.Blocks.Count} blocks, this Δ-stage drives {Blocks}.");
         using var scope = NewDisposeScope();
-        var h0 = stage.Enter(x);
-        var lam = gates.call(h0);                                             // [N, P]
+        var h0 = frozen.Enter(x);
+        var baseType = h0.dtype;
+        var lam = gates.call(ToFloat32(h0));                                  // [N, P]
         var n = h0.shape[0];
-        var sources = new List<Tensor>(Blocks + 1) { stage.Shortcut is null ? h0 : stage.Shortcut.call(h0) };
+        var sources = new List<Tensor>(Blocks + 1) { ToFloat32(frozen.Shortcut is null ? h0 : frozen.Shortcut.call(h0)) };
         var h = h0;
+        Tensor hj = sources[0];
         for (int j = 1; j <= Blocks; j++)
         {
-            h = stage.Blocks[j - 1].call(h);
+            var block = ToFloat32(frozen.Blocks[j - 1].call(h));
             // S_j = Σ_{i<j} λ_{i,j} n_i; λ_{·,j} is the contiguous slice [offset(j), offset(j)+j) of Λ.
             var lamJ = lam.narrow(1, GatePairs.TargetOffset(j), j);            // [N, j]
             Tensor skip = lamJ[.., 0].reshape(n, 1, 1, 1) * sources[0];
             for (int i = 1; i < j; i++) skip = skip + lamJ[.., i].reshape(n, 1, 1, 1) * sources[i];
             if (skip_bn is not null) skip = skip_bn[j - 1].call(skip);
-            h = h + skip;
-            sources.Add(h);
+            hj = block + skip;
+            sources.Add(hj);
+            h = hj.dtype == baseType ? hj : hj.to_type(baseType);
         }
         lambda = lam.MoveToOuterDisposeScope();
-        return h.MoveToOuterDisposeScope();
+        return hj.MoveToOuterDisposeScope();
     }
+
+    private static Tensor ToFloat32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);
 
     /// <summary>Seeded initialisation: gates per their variant, skip BNs with γ = 0, β = 0 (see class doc).</summary>
     public void ResetParameters(Generator generator)

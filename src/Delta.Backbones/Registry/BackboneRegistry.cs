@@ -49,7 +49,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     /// <summary><see cref="Create"/> with the concrete type.</summary>
     public DeltaBackbone CreateDelta(BackboneRequest request)
     {
-        var problems = request.Delta.Validate().ToList();
+        var problems = request.Delta.Validate().Concat(request.ValidatePrecision()).ToList();
         if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems));
         var shared = GetBase(request);
 
@@ -62,7 +62,8 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
         module.to(request.Device);
         module.train(false);
-        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device);
+        var fast = request.Precision == BackbonePrecision.BFloat16 ? shared.FastCopy(request.ChannelsLast) : null;
+        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, fast, request.ChannelsLast);
     }
 
     public BaseIdentity Resolve(BackboneRequest request) => GetBase(request).Identity;
@@ -110,7 +111,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         model.eval();
         var identity = new BaseIdentity(entry.Info.Name, weights, BaseWeightsHash.Compute(model));
         model.to(device);
-        return new SharedBase(model, entry.Info, identity, preprocessing, outputStride);
+        return new SharedBase(model, entry.Info, identity, preprocessing, outputStride, device);
     }
 
     /// <summary>A private, trainable copy of the shared base (full fine-tuning baselines): same architecture and
@@ -132,7 +133,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     {
         lock (gate)
         {
-            foreach (var b in bases.Values) b.Model.Dispose();
+            foreach (var b in bases.Values) b.Dispose();
             bases.Clear();
         }
     }

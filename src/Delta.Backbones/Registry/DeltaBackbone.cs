@@ -1,6 +1,7 @@
 using Delta.Abstractions.Backbones;
 using Delta.Backbones.Architectures;
 using Delta.Backbones.Delta;
+using Delta.Backbones.Precision;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,11 +16,17 @@ public sealed class DeltaBackbone : IDeltaBackbone
     private readonly StagedBackbone baseModel;
     private readonly DeltaTaskModule module;
     private readonly bool baseFrozen;
+    private readonly StagedBackbone? fastModel;
+    private readonly bool channelsLast;
     private readonly long frozenParameterCount;
     private bool disposed;
 
-    internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device)
+    internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device,
+        StagedBackbone? fastModel = null, bool channelsLast = false)
     {
+        this.fastModel = fastModel;
+        this.channelsLast = channelsLast;
+        Precision = fastModel is null ? BackbonePrecision.Float32 : BackbonePrecision.BFloat16;
         this.baseModel = baseModel;
         this.baseFrozen = baseFrozen;
         this.module = module;
@@ -46,6 +53,12 @@ public sealed class DeltaBackbone : IDeltaBackbone
     public bool ReturnGates { get; set; }
     public nn.Module Module => module;
 
+    /// <summary>Float32 (exact) or BFloat16 (fast mode: the frozen part runs on <see cref="FastModel"/>).</summary>
+    public BackbonePrecision Precision { get; }
+    /// <summary>The shared bf16 copy of the base the fast mode runs on; null in fp32 mode.</summary>
+    public StagedBackbone? FastModel => fastModel;
+    public bool ChannelsLast => channelsLast;
+
     /// <summary>The base this task runs on (shared frozen instance, or the private trainable copy).</summary>
     public StagedBackbone BaseModel => baseModel;
     public bool BaseIsShared => baseFrozen;
@@ -54,13 +67,20 @@ public sealed class DeltaBackbone : IDeltaBackbone
     public long TrainableParameterCount => TrainableParameters.Sum(p => p.numel());
     public long FrozenParameterCount => frozenParameterCount;
 
+    /// <summary>
+    /// In fast mode the frozen stem and stages run on the bf16 copy (input cast once, channels-last when asked); each
+    /// Δ-stage keeps its arithmetic in fp32 (see <see cref="DeltaStage.Forward(Tensor, BackboneStage, out Tensor)"/>),
+    /// and every stage output handed to the task is fp32, so heads never see bf16. Δ disabled in fast mode gives the
+    /// bf16 copy's function, not the fp32 base's: the bit-identity guarantee belongs to the fp32 mode.
+    /// </summary>
     public BackboneFeatures Forward(Tensor input)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (input.dim() != 4 || input.shape[1] != 3)
             throw new ArgumentException($"Backbone input must be [N, 3, H, W], got [{string.Join(", ", input.shape)}].");
         using var scope = NewDisposeScope();
-        var stages = baseModel.Stages;
+        var run = fastModel ?? baseModel;
+        var stages = run.Stages;
         var deltaByName = module.Stages;
         // Stages before the first Δ stage have nothing to train when the base is frozen: run them without
         // autograd (no graph, no saved activations). Results are bit-identical either way.
@@ -73,26 +93,30 @@ public sealed class DeltaBackbone : IDeltaBackbone
         Tensor h;
         using (baseFrozen ? no_grad() : null)
         {
-            h = baseModel.ForwardStem(input);
-            for (int s = 0; s < firstDelta; s++) outputs[stages[s].Name] = h = stages[s].ForwardPlain(h);
+            h = run.ForwardStem(fastModel is null ? input : FastBaseCopy.Convert(input, FastBaseCopy.DType, channelsLast));
+            for (int s = 0; s < firstDelta; s++) outputs[stages[s].Name] = ToFloat32(h = stages[s].ForwardPlain(h));
         }
         for (int s = firstDelta; s < stages.Count; s++)
         {
             var stage = stages[s];
             if (deltaByName.TryGetValue(stage.Name, out var deltaStage))
             {
-                h = deltaStage.Forward(h, out var lambda);
+                var hk = deltaStage.Forward(h, stage, out var lambda);          // fp32
+                outputs[stage.Name] = hk;
+                h = fastModel is null ? hk : hk.to_type(FastBaseCopy.DType);
                 if (gates is not null) gates[stage.Name] = lambda;
             }
-            else h = stage.ForwardPlain(h);
-            outputs[stage.Name] = h;
+            else outputs[stage.Name] = ToFloat32(h = stage.ForwardPlain(h));
         }
-        var pooled = baseModel.Pool(h);
+        // Pooling (ConvNeXt: with its pretrained LayerNorm) always runs on the fp32 base, on the fp32 last output.
+        var pooled = baseModel.Pool(outputs[stages[^1].Name]);
 
         foreach (var t in outputs.Values) t.MoveToOuterDisposeScope();
         if (gates is not null) foreach (var t in gates.Values) t.MoveToOuterDisposeScope();
         return new BackboneFeatures(outputs, pooled.MoveToOuterDisposeScope(), gates);
     }
+
+    private static Tensor ToFloat32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);
 
     public void Train(bool mode = true)
     {

@@ -7,17 +7,30 @@ namespace Delta.Data.Voc;
 /// Minimal PNG codec for 8-bit palette images (colour type 3), the format of VOC's SegmentationClass files.
 /// OpenCV decodes palette PNGs to colours; segmentation needs the palette INDEX per pixel, so we read and
 /// write the chunks ourselves: IHDR, PLTE, IDAT (zlib, one filter byte per row), IEND, with CRC32 per chunk.
-/// Reading also accepts 8-bit greyscale PNGs (index = grey value) because some VOC conversions store those.
+/// Reading also accepts 8-bit greyscale PNGs (index = grey value) because some VOC conversions store those (e.g. the
+/// SBD masks in SegmentationClassAug). Read errors are <see cref="InvalidDataException"/>s whose message starts with the file.
+/// Which label values are valid is the reader's business (<see cref="VocSegmentationReader.ReadMask"/>), not the codec's.
 /// </summary>
 public static class PalettePng
 {
     private static readonly byte[] Signature = [137, 80, 78, 71, 13, 10, 26, 10];
 
-    /// <summary>Writes <paramref name="indices"/> (row-major, width*height) with the given RGB palette (≤ 256 entries).</summary>
-    public static void Write(string path, byte[] indices, int width, int height, IReadOnlyList<(byte R, byte G, byte B)> palette)
+    /// <summary>
+    /// Writes <paramref name="indices"/> (row-major, width*height) with the given RGB palette (≤ 256 entries). Every index
+    /// must have a palette entry. The file is written next to its target under a temporary name and renamed over it, so
+    /// a crash or a bad argument never leaves a half-written or emptied label file behind.
+    /// </summary>
+    public static void Write(string path, ReadOnlySpan<byte> indices, int width, int height, IReadOnlyList<(byte R, byte G, byte B)> palette)
     {
-        if (indices.Length != width * height) throw new ArgumentException($"{path}: {indices.Length} indices for a {width}x{height} image.");
-        if (palette.Count is 0 or > 256) throw new ArgumentException("A PNG palette has 1..256 entries.");
+        if (width <= 0 || height <= 0) throw new ArgumentException($"{path}: invalid image size {width}x{height}.");
+        if ((long)width * height != indices.Length) throw new ArgumentException($"{path}: {indices.Length} indices for a {width}x{height} image.");
+        if (palette.Count is 0 or > 256) throw new ArgumentException($"{path}: a PNG palette has 1..256 entries (got {palette.Count}).");
+        if (palette.Count < 256)
+        {
+            int outside = indices.IndexOfAnyInRange((byte)palette.Count, (byte)255);
+            if (outside >= 0)
+                throw new ArgumentException($"{path}: index {indices[outside]} at pixel ({outside % width},{outside / width}) has no entry in the {palette.Count}-colour palette.");
+        }
         using var ms = new MemoryStream();
         ms.Write(Signature);
         var ihdr = new byte[13];
@@ -31,12 +44,34 @@ public static class PalettePng
         using (var raw = new MemoryStream())
         {
             using (var z = new ZLibStream(raw, CompressionLevel.Optimal, leaveOpen: true))
-                for (int y = 0; y < height; y++) { z.WriteByte(0); z.Write(indices, y * width, width); } // filter 0 (None)
+                for (int y = 0; y < height; y++) { z.WriteByte(0); z.Write(indices.Slice(y * width, width)); } // filter 0 (None)
             WriteChunk(ms, "IDAT", raw.ToArray());
         }
         WriteChunk(ms, "IEND", []);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllBytes(path, ms.ToArray());
+        WriteAtomically(path, ms);
+    }
+
+    private static void WriteAtomically(string path, MemoryStream content)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        // Same folder as the target, so the rename is atomic on one file system; a unique name, so concurrent writers never share it.
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                content.Position = 0;
+                content.CopyTo(file);
+                file.Flush(true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { } // best effort; the original error is what matters
+            throw;
+        }
     }
 
     /// <summary>Reads an 8-bit palette (or 8-bit greyscale) PNG and returns its per-pixel index values.</summary>
@@ -52,7 +87,7 @@ public static class PalettePng
         while (pos + 12 <= data.Length)
         {
             int len = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(pos));
-            if (len < 0 || pos + 12 + len > data.Length) throw new InvalidDataException($"{path}: truncated PNG chunk at byte {pos}.");
+            if (len < 0 || pos + 12L + len > data.Length) throw new InvalidDataException($"{path}: truncated PNG chunk at byte {pos}.");
             string type = System.Text.Encoding.ASCII.GetString(data, pos + 4, 4);
             var body = data.AsSpan(pos + 8, len);
             uint crc = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(pos + 8 + len));
@@ -60,6 +95,7 @@ public static class PalettePng
             switch (type)
             {
                 case "IHDR":
+                    if (len != 13) throw new InvalidDataException($"{path}: IHDR chunk has {len} bytes, not 13.");
                     width = BinaryPrimitives.ReadInt32BigEndian(body);
                     height = BinaryPrimitives.ReadInt32BigEndian(body[4..]);
                     int depth = body[8]; colourType = body[9];
@@ -73,8 +109,9 @@ public static class PalettePng
             pos += 12 + len;
             if (sawEnd) break;
         }
-        if (colourType < 0 || width <= 0 || height <= 0) throw new InvalidDataException($"{path}: missing or invalid IHDR.");
         if (!sawEnd) throw new InvalidDataException($"{path}: truncated PNG (no IEND).");
+        if (colourType < 0) throw new InvalidDataException($"{path}: PNG without an IHDR chunk.");
+        if (width <= 0 || height <= 0 || (long)width * height > int.MaxValue / 2) throw new InvalidDataException($"{path}: invalid image size {width}x{height}.");
         var raw = new byte[(width + 1) * height];
         idat.Position = 0;
         using (var z = new ZLibStream(idat, CompressionMode.Decompress))

@@ -7,7 +7,7 @@ public sealed record VocObject(string Name, int Label, string Pose, bool Truncat
 public sealed record VocAnnotation(string ImageId, string ImagePath, int Width, int Height, IReadOnlyList<VocObject> Objects);
 
 /// <summary>A VOC file that does not meet the format; the message names the file and the problem.</summary>
-public sealed class VocFormatException(string path, string problem) : Exception($"{path}: {problem}")
+public sealed class VocFormatException(string path, string problem) : Delta.Abstractions.InputException($"{path}: {problem}")
 {
     public string FilePath { get; } = path;
 }

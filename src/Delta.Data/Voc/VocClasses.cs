@@ -9,6 +9,9 @@ public static class VocClasses
         "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
     ];
 
+    /// <summary>The 21 segmentation classes: label 0 = "background", then <see cref="Names"/> (label = index).</summary>
+    public static readonly IReadOnlyList<string> SegmentationNames = ["background", .. Names];
+
     /// <summary>Segmentation label of the void/ignore region in SegmentationClass PNGs.</summary>
     public const byte Void = 255;
 

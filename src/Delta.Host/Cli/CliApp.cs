@@ -68,7 +68,7 @@ public sealed class CliApp(CliEnvironment env)
     {
         var log = Env.Loggers.CreateLogger("delta");
         try { return await body(); }
-        catch (BadInputException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
+        catch (Delta.Abstractions.InputException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }   // BadInputException, data readers, plugins
         catch (PatchException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
         catch (FileNotFoundException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }
         catch (InvalidDataException e) { Console.Error.WriteLine($"delta: {e.Message}"); return ExitCodes.BadInput; }

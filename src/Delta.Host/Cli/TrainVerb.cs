@@ -1,23 +1,25 @@
 using System.CommandLine;
 using Delta.Abstractions.Plugins;
 using Delta.Host.Jobs;
+using Delta.Host.Training;
 using TorchSharp;
 
 namespace Delta.Host.Cli;
 
-/// <summary>`delta train job.json [--resume]`: validate the job, train through its plugin, save the patch.</summary>
+/// <summary>`delta train job.json [--resume] [--fast]`: validate the job, train through its plugin, save the patch.</summary>
 public static class TrainVerb
 {
     public static Command Create(CliApp app)
     {
         var job = new Argument<string>("job") { Description = "job file (JSON): name, plugin, backbone, weights, delta, dataset, hyper, device, seed, options" };
         var resume = new Option<bool>("--resume") { Description = "continue from the run's last checkpoint (runs/<name>/checkpoints)" };
-        var cmd = new Command("train", "Train a patch from a job file") { job, resume };
+        var fast = new Option<bool>("--fast") { Description = "bf16 fast mode: frozen base in bfloat16 + channels-last, Δ-modules and heads fp32 (docs/PERFORMANCE.md has its numerical difference)" };
+        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
             var validated = JobFile.Load(Path.GetFullPath(parse.GetValue(job)!), env.Catalog, env.Registry, env.Paths.DataRoot, parse.GetValue(CliApp.DeviceOption));
-            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct);
+            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, parse.GetValue(fast));
             if (parse.GetValue(CliApp.JsonOption))
                 Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });
             else
@@ -32,7 +34,7 @@ public static class TrainVerb
     }
 
     /// <summary>Runs a validated job (also used by the background service).</summary>
-    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct)
+    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, bool fast = false)
     {
         var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
         Directory.CreateDirectory(outputDir);
@@ -42,6 +44,13 @@ public static class TrainVerb
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
             CheckpointDir = Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
         };
-        return job.Plugin.Plugin.TrainAsync(env.Context(job.Device, "plugin." + job.Plugin.Info.Id), request, ct);
+        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id);
+        if (fast)
+            context = new TaskContext
+            {
+                Backbones = new FastModeRegistry(context.Backbones), Device = context.Device, Logger = context.Logger, DataRoot = context.DataRoot,
+                OutputRoot = context.OutputRoot, Patches = context.Patches, Trainer = context.Trainer,
+            };
+        return job.Plugin.Plugin.TrainAsync(context, request, ct);
     }
 }

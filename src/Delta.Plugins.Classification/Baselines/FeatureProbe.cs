@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using Delta.Abstractions.Backbones;
 using Delta.Data.Loading;
 using Delta.Plugins.Classification.Metrics;
@@ -36,7 +37,8 @@ public static class FeatureProbe
     /// <summary>Trains <paramref name="head"/> (AdamW, cosine) on cached features; returns the loss per epoch.</summary>
     public static List<double> Train(Linear head, Features train, int epochs, int batchSize, double lr, double weightDecay, int seed)
     {
-        var losses = new List<double>();
+        using var log = new DeviceScalarLog();                      // losses stay on the device: one transfer at the end
+        var batchesPerEpoch = new List<int>();
         using var opt = optim.AdamW(head.parameters(), lr, weight_decay: weightDecay);
         var n = (int)train.X.shape[0];
         var steps = epochs * ((n + batchSize - 1) / batchSize);
@@ -46,7 +48,7 @@ public static class FeatureProbe
         for (int e = 0; e < epochs; e++)
         {
             using var perm = randperm(n, generator: gen).to(train.X.device);
-            double sum = 0; int count = 0;
+            int count = 0;
             for (int s = 0; s < n; s += batchSize)
             {
                 using var scope = NewDisposeScope();
@@ -56,11 +58,15 @@ public static class FeatureProbe
                 var loss = nn.functional.cross_entropy(head.call(train.X.index_select(0, idx)), train.Y.index_select(0, idx));
                 loss.backward();
                 opt.step();
-                sum += loss.item<float>(); count++; step++;
+                log.Add(loss); count++; step++;
             }
-            losses.Add(sum / count);
+            batchesPerEpoch.Add(count);
         }
         head.eval();
+        var all = log.ReadAll();
+        var losses = new List<double>(epochs);
+        var offset = 0;
+        foreach (var c in batchesPerEpoch) { losses.Add(all.Skip(offset).Take(c).Average()); offset += c; }
         return losses;
     }
 

@@ -1,5 +1,6 @@
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
+using Delta.Plugins.Classification.Adapters;
 using Delta.Plugins.Classification.Data;
 using Delta.Plugins.Classification.Experiments;
 using Delta.Plugins.Classification.Reports;
@@ -9,14 +10,15 @@ namespace Delta.Plugins.Classification.Commands;
 /// <summary>
 /// `delta compare`: a matrix of methods × backbones on a base task and a new task, at one budget, written as
 /// markdown + CSV laid out like the paper's tables (with parameter counts and patch sizes) and a PNG bar chart.
-/// Methods: fc-only, paint, delta1/delta2/delta4, and the Table 8 ablations as VARIANT-N[-nobn]
+/// Methods: fc-only, paint, delta1/delta2/delta4, adapter-series, adapter-parallel, bn-adapt (Rebuffi et al. 2017/2018
+/// residual adapters and BN adaptation, see <see cref="AdaptedBackbone"/>), and the Table 8 ablations as VARIANT-N[-nobn]
 /// (e.g. all-fixed-4, all-learnable-4-nobn, existing-learnable-1, random-4).
 /// </summary>
 public static class CompareCommand
 {
     public static PluginCommand Command { get; } = new("compare",
-        "Compare patching methods (FC-only, PAINT, Δ(1/2/4), Table 8 ablations) across backbones on a base and a new task",
-        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,paint,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--out DIR]",
+        "Compare patching methods (FC-only, PAINT, residual adapters, BN adaptation, Δ(1/2/4), Table 8 ablations) across backbones on a base and a new task",
+        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,paint,adapter-series,adapter-parallel,bn-adapt,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--out DIR]",
         RunAsync);
 
     private static readonly string[] Known = ["base", "target", "backbones", "methods", "size", "epochs", "train-per-class", "test-per-class", "out", "seed", "delta-lr", "head-lr"];
@@ -43,8 +45,8 @@ public static class CompareCommand
             if (!args.Has("base") || !args.Has("target")) throw new ArgumentException("--base and --target are required.");
             methods = args.String("methods", "fc-only,delta1,delta4,paint").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             foreach (var m in methods)
-                if (m is not ("fc-only" or "paint") && ParseDeltaMethod(m) is null)
-                    throw new ArgumentException($"Unknown method '{m}'. Valid: fc-only, paint, deltaN, or VARIANT-N[-nobn] with VARIANT in {string.Join(", ", DeltaConfig.VariantNames.Keys)}.");
+                if (m is not ("fc-only" or "paint") && !AdapterKinds.TryParse(m, out _) && ParseDeltaMethod(m) is null)
+                    throw new ArgumentException($"Unknown method '{m}'. Valid: fc-only, paint, {string.Join(", ", AdapterKinds.Names.Keys)}, deltaN, or VARIANT-N[-nobn] with VARIANT in {string.Join(", ", DeltaConfig.VariantNames.Keys)}.");
             backbones = args.String("backbones", "resnet18_cntk:imagenet").Split(',', StringSplitOptions.RemoveEmptyEntries)
                 .Select(b => b.Split(':') is [var a, var w] ? (a, w) : (b, "random")).ToList();
             var known = context.Backbones.Architectures.Select(a => a.Name).ToHashSet();
@@ -73,6 +75,12 @@ public static class CompareCommand
                 var name = $"compare-{target.Name}-{arch}-{m}";
                 if (m == "fc-only") rows.Add(experiment.FcOnly(target, name));
                 else if (m == "paint") rows.Add(experiment.Paint(target).Result);
+                else if (AdapterKinds.TryParse(m, out var adapter))
+                {
+                    var (r, model, _) = experiment.Adapter(target, adapter, name);
+                    model.Dispose();
+                    rows.Add(r);
+                }
                 else
                 {
                     var (r, model, _) = experiment.Delta(target, ParseDeltaMethod(m)!, name);

@@ -3,6 +3,7 @@ using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
 using Delta.Backbones.Weights;
+using Delta.Plugins.Classification.Adapters;
 using Delta.Plugins.Classification.Baselines;
 using Delta.Plugins.Classification.Data;
 using Delta.Plugins.Classification.Metrics;
@@ -57,6 +58,29 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
         var name = label ?? (delta.Variant == DeltaVariant.Delta ? $"Δ-Networks({delta.Stages})" : $"{DeltaConfig.VariantName(delta.Variant)}({delta.Stages}){(delta.BatchNorm ? "" : " −BN")}");
         var result = new MethodResult(name, s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
             model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList());
+        return (result, model, loaders);
+    }
+
+    /// <summary>Residual adapters (series/parallel) or BN adaptation + a new head, on a private copy of the base (see
+    /// <see cref="AdaptedBackbone"/>); trained like Δ (same loop, learning rate and budget). The base task is served by
+    /// the untouched shared base, so its accuracy is the recheck of M_S; the adapted network is a separate path.
+    /// The model is returned (caller disposes).</summary>
+    public (MethodResult Result, ClassifierModel Model, DataLoaders Loaders) Adapter(TaskData target, AdapterKind kind, string patchName)
+    {
+        var watch = Stopwatch.StartNew();
+        var backbone = AdaptedBackbone.Create(context.Backbones, new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Device = context.Device, Seed = s.Seed }, kind);
+        var model = new ClassifierModel(backbone, target.ClassNames.Count);
+        var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
+        manual_seed(s.Seed);
+        var outcome = PatchTraining.Fit(context.Trainer, model, loaders with { Val = null }, s.Hyper(s.DeltaLearningRate), CancellationToken.None);
+        model.SetTrainMode(false);
+        var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
+        var (baseAfter, identical) = baseModel.Recheck();
+        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
+            new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
+        var result = new MethodResult(AdapterKinds.Label(kind), s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
+            model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList(),
+            "changes the base computation: the task runs on a private adapted copy, the base task on the untouched shared base");
         return (result, model, loaders);
     }
 
@@ -127,16 +151,6 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
                 }
         }
         finally { model.Backbone.ReturnGates = false; }
-        var result = new Dictionary<string, double[,]>();
-        foreach (var (stage, acc) in sums)
-        {
-            var k = model.Backbone.BlocksPerDeltaStage[stage];
-            var m = new double[k, k];
-            for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) m[i, j] = double.NaN;
-            int p = 0;
-            for (int j = 1; j <= k; j++) for (int i = 0; i < j; i++) m[i, j - 1] = acc[p++] / n;
-            result[stage] = m;
-        }
-        return result;
+        return sums.ToDictionary(kv => kv.Key, kv => Reports.GateMaps.Matrix(kv.Value.Select(v => v / n).ToList(), model.Backbone.BlocksPerDeltaStage[kv.Key]));
     }
 }

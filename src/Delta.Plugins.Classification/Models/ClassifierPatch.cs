@@ -2,6 +2,7 @@ using System.Globalization;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Backbones.Patches;
+using Delta.Plugins.Classification.Adapters;
 
 namespace Delta.Plugins.Classification.Models;
 
@@ -9,21 +10,26 @@ namespace Delta.Plugins.Classification.Models;
 public static class ClassifierPatch
 {
     public const string PluginId = "classification";
+    /// <summary>Manifest property naming the <see cref="AdapterKind"/> of an adapter patch (absent for Δ / FC-only).</summary>
+    public const string AdapterProperty = "adapter";
 
     public static PatchSummary Save(IPatchStore store, string name, ClassifierModel model, string task, IReadOnlyList<string> classes,
         IReadOnlyDictionary<string, double> metrics, int imageSize, bool overwrite = true)
     {
         var id = model.Backbone.Base;
+        var properties = new Dictionary<string, string>
+        {
+            ["imageSize"] = imageSize.ToString(CultureInfo.InvariantCulture),
+            ["numClasses"] = classes.Count.ToString(CultureInfo.InvariantCulture),
+            ["head"] = "linear",
+        };
+        // Adapter / BN-adaptation patches run on a private base copy, not on Δ: the loader must know which.
+        if (model.Backbone is AdaptedBackbone adapted) properties[AdapterProperty] = AdapterKinds.Name(adapted.Kind);
         var manifest = new PatchManifest
         {
             Architecture = id.Architecture, BaseWeights = id.Weights, BaseWeightsSha256 = id.WeightsSha256,
             Delta = model.Backbone.Delta, PluginId = PluginId, Task = task, ClassNames = classes.ToList(), Metrics = metrics,
-            Properties = new Dictionary<string, string>
-            {
-                ["imageSize"] = imageSize.ToString(CultureInfo.InvariantCulture),
-                ["numClasses"] = classes.Count.ToString(CultureInfo.InvariantCulture),
-                ["head"] = "linear",
-            },
+            Properties = properties,
         };
         return store.Save(name, manifest, model.CheckpointState(), overwrite);
     }
@@ -36,7 +42,15 @@ public static class ClassifierPatch
         if (m.PluginId != PluginId) throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch belongs to plugin '{m.PluginId}', not '{PluginId}'.");
         if (!int.TryParse(m.Properties.GetValueOrDefault("numClasses"), out var classes) || classes != m.ClassNames.Count)
             throw new PatchException(PatchErrorKind.Incompatible, summary.Path, "manifest lacks a consistent numClasses/classNames.");
-        var backbone = registry.Create(new BackboneRequest { Architecture = m.Architecture, Weights = m.BaseWeights, Delta = m.Delta, Device = device });
+        var request = new BackboneRequest { Architecture = m.Architecture, Weights = m.BaseWeights, Delta = m.Delta, Device = device };
+        IDeltaBackbone backbone;
+        if (m.Properties.TryGetValue(AdapterProperty, out var adapter))
+        {
+            if (!AdapterKinds.TryParse(adapter, out var kind))
+                throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"unknown adapter '{adapter}'. Valid: {string.Join(", ", AdapterKinds.Names.Keys)}.");
+            backbone = AdaptedBackbone.Create(registry, request, kind);
+        }
+        else backbone = registry.Create(request);
         var model = new ClassifierModel(backbone, classes);
         try
         {

@@ -1,3 +1,4 @@
+using Delta.Data.Voc;
 using static TorchSharp.torch;
 
 namespace Delta.Plugins.DeepLabV3.Data;
@@ -41,6 +42,6 @@ public sealed class SegmentationAugmentation(int cropSize, double minScale = 0.5
         if (padH == 0 && padW == 0) return (image.alias(), label.alias());
         var padding = new long[] { 0, padW, 0, padH };
         return (nn.functional.pad(image, padding, TorchSharp.PaddingModes.Constant, imagePad),
-                nn.functional.pad(label, padding, TorchSharp.PaddingModes.Constant, VocPalette.Void));
+                nn.functional.pad(label, padding, TorchSharp.PaddingModes.Constant, VocClasses.Void));
     }
 }

@@ -1,4 +1,5 @@
 using Delta.Data.Images;
+using Delta.Data.Voc;
 using OpenCvSharp;
 using static TorchSharp.torch;
 
@@ -7,11 +8,14 @@ namespace Delta.Plugins.DeepLabV3.Data;
 /// <summary>Pictures of segmentations: VOC-palette colouring of a label map and a 50 % blend over the image.</summary>
 public static class SegmentationRendering
 {
+    /// <summary>The VOC colour map as 256 flat RGB triples.</summary>
+    private static readonly byte[] PaletteRgb = VocClasses.ColorMap.SelectMany(c => new[] { c.R, c.G, c.B }).ToArray();
+
     /// <summary>label int [H, W] → float RGB [3, H, W] in [0, 1] with the VOC colours (void = its cream colour).</summary>
     public static Tensor Colourise(Tensor label)
     {
         using var scope = NewDisposeScope();
-        var palette = tensor(VocPalette.Rgb, [256, 3], device: label.device).to_type(ScalarType.Float32).div_(255f); // [256, 3]
+        var palette = tensor(PaletteRgb, [256, 3], device: label.device).to_type(ScalarType.Float32).div_(255f); // [256, 3]
         var index = label.to_type(ScalarType.Int64).clamp(0, 255);
         return palette[index].permute(2, 0, 1).contiguous().MoveToOuterDisposeScope();           // [H, W, 3] → [3, H, W]
     }

@@ -1,4 +1,5 @@
 using Delta.Abstractions.Backbones;
+using Delta.Data.Voc;
 using Delta.Plugins.DeepLabV3.Data;
 using Delta.Plugins.DeepLabV3.Model;
 using static TorchSharp.torch;
@@ -46,6 +47,6 @@ public static class SegmentationEvaluator
     {
         using var scope = NewDisposeScope();
         var bytes = label.to_type(ScalarType.Byte).cpu().contiguous();
-        PalettePng.Write(path, (int)label.shape[1], (int)label.shape[0], bytes.bytes, VocPalette.Rgb);
+        PalettePng.Write(path, bytes.bytes, (int)label.shape[1], (int)label.shape[0], VocClasses.ColorMap);   // [H, W] row-major
     }
 }

@@ -28,11 +28,22 @@ public static class DigitDomains
         {
             var x = data.Images.dtype == ScalarType.Byte ? data.Images.to_type(ScalarType.Float32).div(255f) : data.Images.to_type(ScalarType.Float32);
             if (x.shape[1] != 1) throw new InvalidDataException($"{name}: expected greyscale digits [N, 1, H, W]; got [{string.Join(", ", x.shape)}].");
-            var resized = nn.functional.interpolate(x, size: new long[] { size, size }, mode: InterpolationMode.Bilinear, align_corners: false).clamp(0, 1);
-            var rgb = resized.expand(-1, 3, -1, -1).contiguous();              // [N, 3, S, S]
+            var rgb = ToInput(x, size);
             var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), dtype: ScalarType.Int64);
             return new LabelledImages(name, rgb.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
         }
+    }
+
+    /// <summary>The common input every domain is brought to: greyscale [N, 1, h, w] or colour [N, 3, h, w] float in [0, 1]
+    /// → channel mean (grey) → bilinear S x S → 3 equal channels, [N, 3, S, S] in [0, 1]. Joins the caller's scope.</summary>
+    public static Tensor ToInput(Tensor images01, int size)
+    {
+        if (images01.dim() != 4 || images01.shape[1] is not (1 or 3))
+            throw new ArgumentException($"Expected images [N, 1 or 3, H, W]; got [{string.Join(", ", images01.shape)}].");
+        using var grey = images01.shape[1] == 1 ? images01.alias() : images01.mean([1], keepdim: true);
+        using var resized = nn.functional.interpolate(grey, size: new long[] { size, size }, mode: InterpolationMode.Bilinear, align_corners: false);
+        using var clamped = resized.clamp(0, 1);
+        return clamped.expand(-1, 3, -1, -1).contiguous();                      // [N, 3, S, S]
     }
 
     /// <summary>Seeded stratified split into (train, test) with at most <paramref name="trainCount"/> and

@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Losses;
 using Delta.Plugins.DomainAdapt.Models;
@@ -39,34 +40,44 @@ public sealed class AddaTrainer : IDisposable
         Discriminator = new DomainDiscriminator(source.NumFeatures);
         Discriminator.to(source.Backbone.Device);
         discriminatorOptimizer = optim.Adam(Discriminator.parameters(), s.AdaptLearningRate, beta1: 0.5);
-        encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptLearningRate, beta1: 0.5);
+        encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptEncoderRate(target.UsesDelta), beta1: 0.5);
         sourceBatches = new BatchSampler((int)sourceImages.shape[0], s.BatchSize, seed);
         targetBatches = new BatchSampler(targetImages.Count, s.BatchSize, seed + 1);
     }
 
     public DomainDiscriminator Discriminator { get; }
 
-    /// <summary>Runs <see cref="MethodSettings.AdaptSteps"/> alternations; returns (D loss, M_t loss) per step.</summary>
+    /// <summary>Runs <see cref="MethodSettings.AdaptSteps"/> alternations; returns (D loss, M_t loss) per step. The
+    /// losses stay on the device until the end (one transfer), so a divergence is reported after the last step.</summary>
     public IReadOnlyList<(double Discriminator, double Encoder)> Run()
     {
+        using var losses = new DeviceScalarLog();
+        for (int step = 0; step < s.AdaptSteps; step++)
+        {
+            losses.Add(DiscriminatorStep());
+            losses.Add(EncoderStep());
+        }
+        target.Backbone.Train(false);
+        var v = losses.ReadAll();
         var log = new List<(double, double)>(s.AdaptSteps);
         for (int step = 0; step < s.AdaptSteps; step++)
         {
-            var d = DiscriminatorStep();
-            var e = EncoderStep();
+            double d = v[2 * step], e = v[2 * step + 1];
             if (!double.IsFinite(d) || !double.IsFinite(e)) throw new InvalidOperationException($"Non-finite ADDA loss at step {step} (D {d}, M_t {e}).");
             log.Add((d, e));
         }
-        target.Backbone.Train(false);
         return log;
     }
 
-    public double DiscriminatorStep()
+    /// <summary>One discriminator update; returns its loss as a detached scalar on the device (the caller disposes).</summary>
+    public Tensor DiscriminatorStep()
     {
         using var scope = NewDisposeScope();
         var device = source.Backbone.Device;
         Tensor fs, ft;
         source.Backbone.Train(false);
+        // M_t stays in train mode so D sees the same (batch-statistics) features M_t's own step produces; its trainable
+        // BatchNorm running statistics (full copy, or the Δ-modules') follow these forwards too, its parameters do not.
         target.Backbone.Train(true);
         using (no_grad())
         {
@@ -81,10 +92,11 @@ public sealed class AddaTrainer : IDisposable
                  + nn.functional.binary_cross_entropy_with_logits(lt, zeros_like(lt));
         loss.backward();
         discriminatorOptimizer.step();
-        return loss.item<float>();
+        return loss.detach().MoveToOuterDisposeScope();
     }
 
-    public double EncoderStep()
+    /// <summary>One target-encoder update; returns its loss as a detached scalar on the device (the caller disposes).</summary>
+    public Tensor EncoderStep()
     {
         using var scope = NewDisposeScope();
         var device = target.Backbone.Device;
@@ -97,7 +109,7 @@ public sealed class AddaTrainer : IDisposable
         loss.backward();
         encoderOptimizer.step();
         // D received gradients through this loss; they are discarded (zero_grad) before D's own step.
-        return loss.item<float>();
+        return loss.detach().MoveToOuterDisposeScope();
     }
 
     private static Tensor Batch(Tensor images, BatchSampler sampler, Device device)

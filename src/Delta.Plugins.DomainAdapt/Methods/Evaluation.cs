@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Models;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ public static class Evaluation
     {
         encoder.Backbone.Train(false);
         classifier.eval();
-        long correct = 0;
+        using var correct = new DeviceScalarLog();                  // per-batch counts, read once at the end
         using var noGrad = no_grad();
         for (int start = 0; start < data.Count; start += batchSize)
         {
@@ -20,9 +21,9 @@ public static class Evaluation
             var x = data.Images.narrow(0, start, n).to(encoder.Backbone.Device);
             var y = data.Labels.narrow(0, start, n).to(encoder.Backbone.Device);
             var predicted = classifier.call(encoder.Features(x)).argmax(1);
-            correct += predicted.eq(y).sum().item<long>();
+            correct.Add(predicted.eq(y).sum());
         }
-        return (double)correct / data.Count;
+        return correct.ReadAll().Sum() / data.Count;
     }
 
     /// <summary>Pooled features [N, D] on the CPU (for the PCA picture).</summary>

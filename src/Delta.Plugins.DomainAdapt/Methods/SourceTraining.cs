@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Losses;
 using Delta.Plugins.DomainAdapt.Models;
@@ -19,10 +20,10 @@ public static class SourceTraining
     {
         torch.manual_seed(seed);
         var parameters = encoder.Backbone.TrainableParameters.Concat(classifier.parameters()).ToList();
-        using var opt = optim.Adam(parameters, s.LearningRate);
+        using var opt = optim.Adam(parameters, s.SupervisedRate(encoder.UsesDelta));
         var sampler = new BatchSampler(data.Count, s.BatchSize, seed);
         var device = encoder.Backbone.Device;
-        var losses = new List<double>(s.SourceSteps);
+        using var log = new DeviceScalarLog();
         encoder.Backbone.Train(true);
         classifier.train();
         for (int step = 0; step < s.SourceSteps; step++)
@@ -37,12 +38,13 @@ public static class SourceTraining
             if (uniformPrior) loss = loss + s.UniformWeight * UniformityLoss.Compute(f, s.UniformTemperature);
             loss.backward();
             opt.step();
-            var value = loss.item<float>();
-            if (!float.IsFinite(value)) throw new InvalidOperationException($"Non-finite loss at source step {step} on {data.Name}.");
-            losses.Add(value);
+            log.Add(loss);
         }
         encoder.Backbone.Train(false);
         classifier.eval();
+        var losses = log.ReadAll();                                  // one transfer for the whole run
+        var bad = Array.FindIndex(losses, v => !double.IsFinite(v));
+        if (bad >= 0) throw new InvalidOperationException($"Non-finite loss at source step {bad} on {data.Name}.");
         return losses;
     }
 }

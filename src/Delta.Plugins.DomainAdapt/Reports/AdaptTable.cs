@@ -12,9 +12,9 @@ namespace Delta.Plugins.DomainAdapt.Reports;
 /// </summary>
 public static class AdaptTable
 {
-    public static IReadOnlyList<(string Method, bool Delta)> Rows(int deltaStages) =>
-        AdaptExperiment.MethodOrder.SelectMany(m => new[] { (m, false), (m, true) })
-            .Append((AdaptExperiment.TargetOnly, false)).ToList();
+    /// <summary>Row order: the paper's Table 6 rows, then any other (method, Δ) present in the results.</summary>
+    public static IReadOnlyList<(string Method, bool Delta)> Rows(IReadOnlyList<RowResult> results) =>
+        AdaptExperiment.Table6Rows.Concat(results.Select(r => (r.Method, r.Delta))).Distinct().ToList();
 
     public static string RowName(string method, bool delta, int deltaStages) => delta ? $"{method} + Δ({deltaStages})" : method;
 
@@ -32,7 +32,7 @@ public static class AdaptTable
         var sb = new StringBuilder();
         sb.AppendLine($"| Method | {string.Join(" | ", pairs.Select(p => $"{p} target top-1 (%)"))} | source top-1 before → after (%) | source unchanged in every seed | target-side trainable params |");
         sb.AppendLine($"|---|{string.Concat(pairs.Select(_ => "---|"))}---|---|---|");
-        foreach (var (method, delta) in Rows(deltaStages))
+        foreach (var (method, delta) in Rows(results))
         {
             var mine = results.Where(r => r.Method == method && r.Delta == delta).ToList();
             if (mine.Count == 0) continue;

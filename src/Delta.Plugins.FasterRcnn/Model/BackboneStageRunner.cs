@@ -22,6 +22,9 @@ public sealed class BackboneStageRunner
     {
         this.backbone = backbone as DeltaBackbone
             ?? throw new NotSupportedException($"Running a single backbone stage needs the registry's {nameof(DeltaBackbone)}, got {backbone.GetType().Name}.");
+        // It runs the fp32 base's stages itself; the registry's bf16 fast mode would need its casts repeated here.
+        if (this.backbone.Precision != BackbonePrecision.Float32)
+            throw new NotSupportedException($"The C4 head runs backbone stages itself and supports only {BackbonePrecision.Float32} backbones, got {this.backbone.Precision}.");
         if (this.backbone.BaseModel.Stages.All(s => s.Name != stageName))
             throw new ArgumentException($"Backbone has no stage '{stageName}'. Available: {string.Join(", ", this.backbone.BaseModel.Stages.Select(s => s.Name))}.");
         this.stageName = stageName;

@@ -1,3 +1,5 @@
+using Delta.Data.Images;
+using Delta.Data.Voc;
 using Delta.Plugins.DeepLabV3.Data;
 using static TorchSharp.torch;
 
@@ -11,47 +13,54 @@ public sealed class VocSegmentationDatasetTests : IDisposable
     [Fact]
     public void SyntheticSetReadsBackWithValidLabelsAndVoidOutlines()
     {
-        SyntheticVocSegmentation.Write(dir, 3, 2, size: 40, numObjectClasses: 3, seed: 5);
+        var year = TestData.Voc(dir, count: 10, size: 40, seed: 5);
         var train = new VocSegmentationDataset(dir, "train");          // resolves VOCdevkit/VOC2007
-        Assert.Equal(3, train.Count);
-        Assert.Equal(2, new VocSegmentationDataset(dir, "val").Count);
-        using var scope = NewDisposeScope();
-        using var sample = train.Get(0);
-        Assert.Equal(new long[] { 3, 40, 40 }, sample.Image.shape);
-        Assert.Equal(new long[] { 40, 40 }, sample.Label.shape);
-        var values = sample.Label.unique().Item1.data<long>().ToArray();
-        Assert.Contains(0L, values);
-        Assert.Contains(255L, values);
-        Assert.All(values, v => Assert.True(v is >= 0 and <= 3 or 255));
+        Assert.Equal(year, train.Root);
+        Assert.Equal(VocSegmentationReader.ReadSplit(year, "train").Select(s => s.ImageId), train.Ids);
+        var generated = SyntheticVocGenerator.Classes.Select(c => (long)VocClasses.LabelOf(c.Name)).ToHashSet();
+        var seen = new HashSet<long>();
+        for (int i = 0; i < train.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var sample = train.Get(i);
+            Assert.Equal(new long[] { 3, 40, 40 }, sample.Image.shape);
+            Assert.Equal(new long[] { 40, 40 }, sample.Label.shape);
+            Assert.Equal(ScalarType.Int64, sample.Label.dtype);
+            seen.UnionWith(sample.Label.unique().Item1.data<long>().ToArray());
+        }
+        Assert.Contains(0L, seen);
+        Assert.Contains(255L, seen);
+        Assert.Contains(seen, generated.Contains);
+        Assert.All(seen, v => Assert.True(v is 0 or 255 || generated.Contains(v), $"unexpected label {v}"));
     }
 
     [Fact]
     public void BadFilesAreNamedInTheError()
     {
-        var year = SyntheticVocSegmentation.Write(dir, 3, 1, size: 24, seed: 1);
+        var year = TestData.Voc(dir, count: 12, size: 32, seed: 1);
         var train = new VocSegmentationDataset(year, "train");
 
-        var wrongSize = train.LabelPath(train.Ids[0]);
-        PalettePng.Write(wrongSize, 20, 24, new byte[20 * 24], VocPalette.Rgb);
-        var e = Assert.Throws<SegmentationDataException>(() => train.Get(0));
-        Assert.Contains(wrongSize, e.Message);
+        var wrongSize = train.Samples[0].MaskPath;
+        PalettePng.Write(wrongSize, new byte[20 * 24], 20, 24, VocClasses.ColorMap);
+        var e = Assert.Throws<VocFormatException>(() => train.Get(0));
+        Assert.StartsWith(wrongSize + ":", e.Message);
         Assert.Contains("20x24", e.Message);
 
-        var outOfRange = train.LabelPath(train.Ids[1]);
-        var values = new byte[24 * 24]; values[5] = 21; values[6] = 200;
-        PalettePng.Write(outOfRange, 24, 24, values, VocPalette.Rgb);
-        e = Assert.Throws<SegmentationDataException>(() => train.Get(1));
-        Assert.Contains(outOfRange, e.Message);
-        Assert.Contains("21, 200", e.Message);
+        var outOfRange = train.Samples[1].MaskPath;
+        var values = new byte[32 * 32]; values[5] = 21; values[6] = 200;
+        PalettePng.Write(outOfRange, values, 32, 32, VocClasses.ColorMap);
+        e = Assert.Throws<VocFormatException>(() => train.Get(1));
+        Assert.StartsWith(outOfRange + ":", e.Message);
+        Assert.Contains("values out of range: 21, 200", e.Message);
 
-        var unreadable = train.ImagePath(train.Ids[2]);
+        var unreadable = train.Samples[2].ImagePath;
         File.WriteAllBytes(unreadable, [1, 2, 3]);
-        e = Assert.Throws<SegmentationDataException>(() => train.Get(2));
-        Assert.Contains(unreadable, e.Message);
+        var decode = Assert.Throws<ImageDecodeException>(() => train.Get(2));
+        Assert.StartsWith(unreadable + ":", decode.Message);
 
-        e = Assert.Throws<SegmentationDataException>(() => new VocSegmentationDataset(year, "test"));
+        e = Assert.Throws<VocFormatException>(() => new VocSegmentationDataset(year, "test"));
         Assert.Contains("test.txt", e.Message);
-        Assert.Contains("train", e.Message);
+        Assert.Contains("available: train, trainval, val", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,38 @@
+using Delta.Abstractions.Backbones;
+using Delta.Backbones.Registry;
+using Delta.Host.Training;
+
+namespace Delta.Host.Tests.Training;
+
+public class FastModeRegistryTests
+{
+    private static readonly BackboneRequest Frozen = new() { Architecture = "tiny_resnet", Delta = new DeltaConfig { Stages = 1 } };
+
+    [Fact]
+    public void FrozenFp32RequestsBecomeBf16ChannelsLastAndTheRestPassUnchanged()
+    {
+        var fast = FastModeRegistry.Fast(Frozen);
+        Assert.Equal(BackbonePrecision.BFloat16, fast.Precision);
+        Assert.True(fast.ChannelsLast);
+        Assert.Equal(Frozen with { Precision = BackbonePrecision.BFloat16, ChannelsLast = true }, fast);
+
+        var trainable = Frozen with { TrainableBase = true };
+        Assert.Same(trainable, FastModeRegistry.Fast(trainable));               // full fine-tuning stays fp32
+        var chosen = Frozen with { Precision = BackbonePrecision.BFloat16 };
+        Assert.Same(chosen, FastModeRegistry.Fast(chosen));                     // an explicit choice is kept
+    }
+
+    [Fact]
+    public void CreatesFastBackbonesOnTheSameSharedBase()
+    {
+        using var inner = BackboneRegistry.CreateDefault();
+        var registry = new FastModeRegistry(inner);
+        using var backbone = (DeltaBackbone)registry.Create(Frozen);
+        Assert.Equal(BackbonePrecision.BFloat16, backbone.Precision);
+        Assert.True(backbone.ChannelsLast);
+        Assert.Equal(inner.Resolve(Frozen), registry.Resolve(Frozen));
+        Assert.Equal(1, inner.SharedBaseCount);
+        using var fullFineTuning = (DeltaBackbone)registry.Create(Frozen with { TrainableBase = true });
+        Assert.Equal(BackbonePrecision.Float32, fullFineTuning.Precision);
+    }
+}

@@ -1,0 +1,58 @@
+using Delta.Plugins.DomainAdapt.Data;
+using Delta.Plugins.DomainAdapt.Methods;
+using Delta.Plugins.DomainAdapt.Models;
+using static TorchSharp.torch;
+
+namespace Delta.Plugins.DomainAdapt.Tests;
+
+/// <summary>A short real run: the pretrained ResNet-18 (resnet18_cntk, imagenet), MNIST → optdigits subsets at 32 px,
+/// source training of Δ(4) + classifier, then ADDA on the target Δ-modules. optdigits stands in for USPS; it is not USPS.</summary>
+public sealed class EndToEndTests : IDisposable
+{
+    private readonly TestEnv env = new();
+    public void Dispose() => env.Dispose();
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void MnistToOptdigits_AdaptationChangesTargetAccuracy_SourceAccuracyExactlyUnchanged()
+    {
+        const int seed = 0, size = 32;
+        var s = new MethodSettings { BatchSize = 16, SourceSteps = 30, AdaptSteps = 20 };
+        using var mnist = DigitDomains.Load("mnist", size);
+        using var optdigits = DigitDomains.Load("optdigits", size);
+        var (sourceTrain, sourceTest) = DigitDomains.Split(mnist, 300, 200, seed);
+        var (targetTrain, targetTest) = DigitDomains.Split(optdigits, 300, 200, seed);
+        using (sourceTrain) using (sourceTest) using (targetTrain) using (targetTest)
+        using (var unlabelled = targetTrain.WithoutLabels())
+        {
+            using var source = DomainEncoder.Create(env.Registry, "resnet18_cntk", "imagenet", 4, seed, CPU);
+            manual_seed(seed);
+            using var classifier = new SourceClassifier(source.NumFeatures, 10);
+            SourceTraining.Train(source, classifier, sourceTrain, uniformPrior: false, s, seed);
+            var sourceBefore = Evaluation.Accuracy(source, classifier, sourceTest);
+            var targetBefore = Evaluation.Accuracy(source, classifier, targetTest);
+            Assert.True(sourceBefore > 0.5, $"source top-1 {sourceBefore:P1} after {s.SourceSteps} steps");   // it learned the source task
+
+            using var logitsBefore = Logits(source, classifier, sourceTest.Images);
+            using var target = source.CloneFor(env.Registry, "resnet18_cntk", "imagenet", seed);
+            using (var adda = new AddaTrainer(source, target, sourceTrain.Images, unlabelled, uniformPrior: false, s, seed))
+                adda.Run();
+            var targetAfter = Evaluation.Accuracy(target, classifier, targetTest);
+            var sourceAfter = Evaluation.Accuracy(source, classifier, sourceTest);
+
+            Assert.NotEqual(targetBefore, targetAfter);
+            Assert.Equal(sourceBefore, sourceAfter);
+            using var logitsAfter = Logits(source, classifier, sourceTest.Images);
+            Assert.True(logitsBefore.Equals(logitsAfter));
+        }
+    }
+
+    private static Tensor Logits(DomainEncoder encoder, SourceClassifier classifier, Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        encoder.Backbone.Train(false);
+        classifier.eval();
+        return classifier.call(encoder.Features(images)).MoveToOuterDisposeScope();
+    }
+}
