@@ -5,7 +5,10 @@ namespace Delta.Abstractions.Patches;
 /// <summary>
 /// The JSON manifest of a Δ-patch. A patch file = this manifest + the patch tensors (Δ-module weights
 /// under "delta.*", task head weights under "head.*", any further task tensors under their own prefix)
-/// + a SHA-256 checksum over both. It never contains base weights: it records which base it belongs to.
+/// + a SHA-256 checksum over both. A Δ-patch never contains base weights: it records which base it belongs to.
+/// The exception is a baseline that fine-tunes the backbone (the detection and segmentation plugins' `finetune`
+/// mode): its "patch" carries the whole fine-tuned copy under "delta.base.*", is marked in its properties
+/// (mode = finetune, zeroDrop = false), and is as large as a model copy — which is the point of comparing with it.
 /// </summary>
 public sealed record PatchManifest
 {
