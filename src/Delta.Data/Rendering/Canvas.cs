@@ -17,6 +17,7 @@ internal sealed class Canvas : IDisposable
 
     public void Text(string text, int x, int y, double scale = 0.45, Scalar? color = null, bool center = false, int thickness = 1)
     {
+        if (string.IsNullOrEmpty(text)) return;                   // OpenCV refuses to measure an empty string
         text = Ascii(text);
         var size = Cv2.GetTextSize(text, Font, scale, thickness, out _);
         Cv2.PutText(Image, text, new Point(center ? x - size.Width / 2 : x, y), Font, scale, color ?? Palette.Text, thickness, LineTypes.AntiAlias);
@@ -38,7 +39,19 @@ internal sealed class Canvas : IDisposable
         return sb.ToString();
     }
 
-    public void Title(string title) => Text(title, Image.Width / 2, 24, 0.6, center: true, thickness: 1);
+    /// <summary>The title, centred over the span right of the y-axis label's corner, shrunk to fit that span (down to
+    /// a readable minimum) and shortened with "..." beyond it: a long title is never cut by the image edge nor drawn
+    /// over the axis label.</summary>
+    public void Title(string title)
+    {
+        const double largest = 0.6, smallest = 0.4;
+        int left = Plot.Left, right = Image.Width - 10, room = right - left;
+        var text = Ascii(title);
+        var scale = largest;
+        while (scale > smallest && Cv2.GetTextSize(text, Font, scale, 1, out _).Width > room) scale -= 0.05;
+        while (text.Length > 4 && Cv2.GetTextSize(text, Font, scale, 1, out _).Width > room) text = text[..^4] + "...";
+        Text(text, left + room / 2, 24, scale, center: true, thickness: 1);
+    }
 
     /// <summary>Y axis over a "nice" range covering [min, max] (ticks at 1, 2 or 5 × 10^k), grid lines and the frame.
     /// Returns the range actually drawn; plot values against it.</summary>

@@ -32,6 +32,23 @@ public class ChartTests : IDisposable
         Assert.True(ink > minInkShare * pixels.Length, $"{path}: almost blank ({ink} ink pixels)");
     }
 
+    /// <summary>A title far wider than the image: nothing of it lands left of the plot (where the y label sits) or
+    /// touches the right edge; it is still drawn.</summary>
+    [Fact]
+    public void A_long_title_stays_inside_the_image_and_clear_of_the_axis_label()
+    {
+        var path = Out("long-title.png");
+        Charts.Scatter(path, string.Concat(Enumerable.Repeat("mnist -> optdigits (optdigits is not USPS): pooled features, PCA ", 3)),
+            [("a", 0, 0), ("b", 1, 1)], yLabel: "");
+        using var img = Cv2.ImRead(path, ImreadModes.Grayscale);
+        using var band = img[new Rect(0, 5, img.Width, 26)];                      // the title's rows
+        band.GetArray(out byte[] px);
+        int Ink(int x0, int x1) => Enumerable.Range(0, 26).Sum(r => Enumerable.Range(x0, x1 - x0).Count(x => px[r * img.Width + x] < 200));
+        Assert.Equal(0, Ink(0, 68));
+        Assert.Equal(0, Ink(img.Width - 8, img.Width));
+        Assert.True(Ink(70, img.Width - 10) > 200, "the title was not drawn");
+    }
+
     [Fact]
     public void Lines_TrainingCurves()
     {
