@@ -34,6 +34,41 @@ public sealed class ScenarioTests : IDisposable
         }
     }
 
+    /// <summary>The demo's test-set mean Λ per stage is the mean of each test image's own Λ (one full k×k matrix per
+    /// stage, upper triangle filled) — the batch dimension is what gets averaged, nothing else.</summary>
+    [Fact]
+    public void MeanGatesAreTheAverageOfEachTestImagesOwnGates()
+    {
+        var context = env.Context();
+        using var baseModel = new BaseModel(env.Registry, Synthetic.Task("base", 4, 24, 1), Settings, CPU);
+        var experiment = new PatchingExperiment(context, baseModel, Settings, env.Dir);
+        var (_, model, loaders) = experiment.Delta(Synthetic.Task("new", 3, 24, 2), new DeltaConfig { Stages = 2 }, "gates");
+        using (model)
+        {
+            var mean = PatchingExperiment.MeanGates(model, loaders);
+            Assert.Equal(2, mean.Count);
+            var sums = new Dictionary<string, double[,]>();
+            var n = 0;
+            foreach (var b in loaders.Test.Epoch(0))
+                using (b)
+                    for (var i = 0; i < b.Count; i++, n++)
+                        foreach (var (stage, m) in Delta.Plugins.Classification.Reports.GateMaps.ForImage(model.Backbone, b.Images[i]))
+                        {
+                            if (!sums.TryGetValue(stage, out var acc)) sums[stage] = acc = new double[m.GetLength(0), m.GetLength(1)];
+                            for (var r = 0; r < m.GetLength(0); r++) for (var c = 0; c < m.GetLength(1); c++) acc[r, c] += m[r, c];
+                        }
+            foreach (var (stage, acc) in sums)
+            {
+                var k = acc.GetLength(0);
+                Assert.Equal(k, model.Backbone.BlocksPerDeltaStage[stage]);
+                for (var r = 0; r < k; r++)
+                    for (var c = 0; c < k; c++)
+                        if (r <= c) Assert.Equal(acc[r, c] / n, mean[stage][r, c], 1e-6);      // single vs batched forward: ~1e-7 apart
+                        else Assert.True(double.IsNaN(mean[stage][r, c]));
+            }
+        }
+    }
+
     [Fact]
     public void JointPatchingOfTwoTasksLeavesTheBaseExactAndCoversAllClasses()
     {

@@ -143,7 +143,8 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
                     var gates = model.Backbone.Forward(b.Images).Gates!;
                     foreach (var (stage, g) in gates)
                     {
-                        var s = g.sum(0).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
+                        // Named dim: a bare sum(0) binds to sum(ScalarType) (literal 0 converts to any enum) and sums everything.
+                        var s = g.sum(dim: 0).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
                         if (!sums.TryGetValue(stage, out var acc)) sums[stage] = acc = new double[s.Length];
                         for (int i = 0; i < s.Length; i++) acc[i] += s[i];
                     }
