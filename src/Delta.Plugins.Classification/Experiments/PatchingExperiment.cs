@@ -46,19 +46,8 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     {
         var watch = Stopwatch.StartNew();
         var backbone = context.Backbones.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = delta, Device = context.Device, Seed = s.Seed });
-        var model = new ClassifierModel(backbone, target.ClassNames.Count);
-        var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
-        manual_seed(s.Seed);
-        var outcome = PatchTraining.Fit(context.Trainer, model, loaders with { Val = null }, s.Hyper(s.DeltaLearningRate), CancellationToken.None);
-        model.SetTrainMode(false);
-        var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
-        var (baseAfter, identical) = baseModel.Recheck();
-        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
-            new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
         var name = label ?? (delta.Variant == DeltaVariant.Delta ? $"Δ-Networks({delta.Stages})" : $"{DeltaConfig.VariantName(delta.Variant)}({delta.Stages}){(delta.BatchNorm ? "" : " −BN")}");
-        var result = new MethodResult(name, s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
-            model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList());
-        return (result, model, loaders);
+        return TrainPatch(backbone, target, patchName, name, note: null, watch);
     }
 
     /// <summary>Residual adapters (series/parallel) or BN adaptation + a new head, on a private copy of the base (see
@@ -69,6 +58,15 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     {
         var watch = Stopwatch.StartNew();
         var backbone = AdaptedBackbone.Create(context.Backbones, new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Device = context.Device, Seed = s.Seed }, kind);
+        return TrainPatch(backbone, target, patchName, AdapterKinds.Label(kind), watch: watch,
+            note: "changes the base computation: the task runs on a private adapted copy, the base task on the untouched shared base");
+    }
+
+    /// <summary>What Δ and the adapters share: a new head over <paramref name="backbone"/>, trained by the host's loop at
+    /// the Δ learning rate, evaluated on the target's test split, the base task rechecked, the patch saved.</summary>
+    private (MethodResult Result, ClassifierModel Model, DataLoaders Loaders) TrainPatch(IDeltaBackbone backbone, TaskData target, string patchName,
+        string name, string? note, Stopwatch watch)
+    {
         var model = new ClassifierModel(backbone, target.ClassNames.Count);
         var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
         manual_seed(s.Seed);
@@ -78,9 +76,8 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
         var (baseAfter, identical) = baseModel.Recheck();
         var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
             new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
-        var result = new MethodResult(AdapterKinds.Label(kind), s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
-            model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList(),
-            "changes the base computation: the task runs on a private adapted copy, the base task on the untouched shared base");
+        var result = new MethodResult(name, s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
+            model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList(), note);
         return (result, model, loaders);
     }
 
