@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Delta.Abstractions;
 using Delta.Data.Images;
@@ -13,43 +12,9 @@ public sealed class CliEndToEndTests : IDisposable
     private readonly string dir = Directory.CreateTempSubdirectory("delta-cli-").FullName;
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static string Repo => AssetPaths.RepoRoot ?? throw new InvalidOperationException("tests must run inside the repository");
+    private (int Code, string Out, string Err) Delta(params string[] args) => HostProcess.Run(dir, args);
 
-    private (int Code, string Out, string Err) Delta(params string[] args)
-    {
-        var config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!);   // bin/<Release or Debug>/net10.0
-        var host = Path.Combine(Repo, "src", "Delta.Host", "bin", config, "net10.0", "Delta.Host.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(host);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add($"--Delta:DataRoot={Path.Combine(dir, "data")}");
-        psi.ArgumentList.Add($"--Delta:PatchesPath={Path.Combine(dir, "patches")}");
-        psi.ArgumentList.Add($"--Delta:OutputPath={Path.Combine(dir, "runs")}");
-        psi.ArgumentList.Add($"--Delta:PluginsPath={Path.Combine(Repo, "plugins")}");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "host did not finish in 3 minutes");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    /// <summary>An ImageFolder of real PNG files: class "left" has a bright bar on the left, "right" on the right.</summary>
-    private string MakeImageFolder()
-    {
-        var root = Path.Combine(dir, "data", "bars");
-        var rng = new Random(1);
-        foreach (var (cls, x0) in new[] { ("left", 2), ("right", 18) })
-        {
-            Directory.CreateDirectory(Path.Combine(root, cls));
-            for (int i = 0; i < 24; i++)
-            {
-                using var m = new Mat(32, 32, MatType.CV_8UC3, new OpenCvSharp.Scalar(rng.Next(40), rng.Next(40), rng.Next(40)));
-                Cv2.Rectangle(m, new OpenCvSharp.Rect(x0 + rng.Next(3), 4, 8, 24), new OpenCvSharp.Scalar(230, 230, 230), -1);
-                ImageCodec.WritePng(Path.Combine(root, cls, $"{i:D2}.png"), m);
-            }
-        }
-        return root;
-    }
+    private string MakeImageFolder() => Synthetic.ImageFolder(Path.Combine(dir, "data", "bars"));
 
     [Fact]
     public void TrainEvalPredictThroughTheCli()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Delta.Abstractions;
 using Delta.Data.Images;
 using OpenCvSharp;
@@ -12,24 +11,9 @@ public sealed class TransferCliTests : IDisposable
     private readonly string dir = Directory.CreateTempSubdirectory("delta-transfer-").FullName;
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private (int Code, string Out, string Err) Host(params string[] args)
-    {
-        var repo = AssetPaths.RepoRoot ?? throw new InvalidOperationException("tests must run inside the repository");
-        var config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!);   // bin/<Release or Debug>/net10.0
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["OMP_NUM_THREADS"] = "1";       // one intra-op thread: on a loaded CI machine two threads wait at every op's barrier
-        psi.ArgumentList.Add(Path.Combine(repo, "src", "Delta.Host", "bin", config, "net10.0", "Delta.Host.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add($"--Delta:DataRoot={Path.Combine(dir, "data")}");
-        psi.ArgumentList.Add($"--Delta:PatchesPath={Path.Combine(dir, "patches")}");
-        psi.ArgumentList.Add($"--Delta:OutputPath={Path.Combine(dir, "runs")}");
-        psi.ArgumentList.Add($"--Delta:PluginsPath={Path.Combine(repo, "plugins")}");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "host did not finish in 3 minutes");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    // One intra-op thread: on a loaded CI machine two threads wait at every op's barrier.
+    private (int Code, string Out, string Err) Host(params string[] args) =>
+        HostProcess.Run(dir, args, new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
 
     /// <summary>Three classes of 16x16 PNGs: a bright bar at the left, middle or right.</summary>
     private void MakeImageFolder()
