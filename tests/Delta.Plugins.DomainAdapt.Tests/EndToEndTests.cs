@@ -33,7 +33,7 @@ public sealed class EndToEndTests : IDisposable
             var targetBefore = Evaluation.Accuracy(source, classifier, targetTest);
             Assert.True(sourceBefore > 0.5, $"source top-1 {sourceBefore:P1} after {s.SourceSteps} steps");   // it learned the source task
 
-            using var logitsBefore = Logits(source, classifier, sourceTest.Images);
+            using var logitsBefore = TestEnv.Logits(source, classifier, sourceTest.Images);
             using var target = source.CloneFor(env.Registry, "resnet18_cntk", "imagenet", seed);
             using (var adda = new AddaTrainer(source, target, sourceTrain.Images, unlabelled, uniformPrior: false, s, seed))
                 adda.Run();
@@ -42,17 +42,8 @@ public sealed class EndToEndTests : IDisposable
 
             Assert.NotEqual(targetBefore, targetAfter);
             Assert.Equal(sourceBefore, sourceAfter);
-            using var logitsAfter = Logits(source, classifier, sourceTest.Images);
+            using var logitsAfter = TestEnv.Logits(source, classifier, sourceTest.Images);
             Assert.True(logitsBefore.Equals(logitsAfter));
         }
-    }
-
-    private static Tensor Logits(DomainEncoder encoder, SourceClassifier classifier, Tensor images)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        encoder.Backbone.Train(false);
-        classifier.eval();
-        return classifier.call(encoder.Features(images)).MoveToOuterDisposeScope();
     }
 }

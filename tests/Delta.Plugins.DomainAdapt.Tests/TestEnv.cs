@@ -24,6 +24,16 @@ public sealed class TestEnv : IDisposable
         Patches = new PatchStore(Path.Combine(Dir, "patches")), Trainer = new Trainer(),
     };
 
+    /// <summary>Eval-mode logits of encoder + classifier on <paramref name="images"/>, for bit-exact before/after checks.</summary>
+    public static Tensor Logits(DomainEncoder encoder, SourceClassifier classifier, Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        encoder.Backbone.Train(false);
+        classifier.eval();
+        return classifier.call(encoder.Features(images)).MoveToOuterDisposeScope();
+    }
+
     public DomainEncoder Encoder(int deltaStages, int seed = 0) => DomainEncoder.Create(Registry, Arch, "random", deltaStages, seed, CPU);
 
     /// <summary>A generated domain: class c is a bright 4x4 square at a class-specific place on noise. <paramref name="shift"/>

@@ -59,7 +59,7 @@ public sealed class AddaTrainerTests : IDisposable
 
         // Only Δ parameters are trainable on the target side: exactly as many as the registry counts for Δ(4).
         Assert.Equal(env.Registry.CountParameters(TestEnv.Arch, delta).DeltaParameters, target.Backbone.TrainableParameterCount);
-        using var sourceLogits = Logits(source, classifier, sourceData.Images);
+        using var sourceLogits = TestEnv.Logits(source, classifier, sourceData.Images);
         using var baseFeatures = BaseFeatures(target, sourceData.Images);
         var targetDelta = TestEnv.Hash(target.Backbone.DeltaState().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value));
         var sourceState = TestEnv.StateHash(source.Backbone.Module);
@@ -69,22 +69,13 @@ public sealed class AddaTrainerTests : IDisposable
 
         Assert.NotEqual(targetDelta, TestEnv.Hash(target.Backbone.DeltaState().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value)));
         Assert.Equal(sourceState, TestEnv.StateHash(source.Backbone.Module));
-        using var sourceLogitsAfter = Logits(source, classifier, sourceData.Images);
+        using var sourceLogitsAfter = TestEnv.Logits(source, classifier, sourceData.Images);
         Assert.True(sourceLogits.Equals(sourceLogitsAfter));                   // the source task is exactly as it was
         using var baseAfter = BaseFeatures(target, sourceData.Images);
         Assert.True(baseFeatures.Equals(baseAfter));                           // the shared frozen base did not move
         using var fresh = env.Encoder(0);
         using var plain = BaseFeatures(fresh, sourceData.Images);
         Assert.True(baseAfter.Equals(plain));                                  // and equals a plain, never-patched base
-    }
-
-    private static Tensor Logits(DomainEncoder encoder, SourceClassifier classifier, Tensor images)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        encoder.Backbone.Train(false);
-        classifier.eval();
-        return classifier.call(encoder.Features(images)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Pooled features with every Δ-module bypassed: the base model alone.</summary>
