@@ -25,16 +25,30 @@ public sealed record BackboneRequest
     /// <summary>Float32 (default, exact) or the BFloat16 fast mode for the frozen base (see <see cref="BackbonePrecision"/>).
     /// Not combinable with <see cref="TrainableBase"/>: the fast mode needs a frozen base.</summary>
     public BackbonePrecision Precision { get; init; } = BackbonePrecision.Float32;
-    /// <summary>Fast mode only: the bf16 base copy's convolution weights and the input get channels-last
-    /// (NHWC) strides, which lets libtorch pick its channels-last kernels (TorchSharp 0.107 has no memory-format API).</summary>
+    /// <summary>The frozen base runs on a copy whose convolution weights, like the input, have channels-last (NHWC)
+    /// strides, which lets libtorch pick its channels-last kernels (TorchSharp 0.107 has no memory-format API). In fp32
+    /// this changes the summation order inside the convolutions, so outputs differ from the exact base in the last bits.</summary>
     public bool ChannelsLast { get; init; }
+    /// <summary>The frozen base runs on a copy with each BatchNorm folded into the convolution before it (what ONNX
+    /// Runtime does to the same graph): one op less per conv, outputs equal to the exact base up to fp32 rounding.</summary>
+    public bool FoldBatchNorm { get; init; }
+
+    /// <summary>What the Δ-modules' (Δ_s) two 3x3 convolutions compute in. Float32 (default) or BFloat16: bf16 casts of
+    /// the fp32 weights and input, as PyTorch's autocast runs a conv; the Δ parameters, their gradients and optimizer
+    /// state, the BNs, gates, skip sums and heads stay fp32, and patches are the same either way. Only for
+    /// <see cref="DeltaVariant.Delta"/> (the other gate sources have no convolutions).</summary>
+    public BackbonePrecision DeltaConvolutions { get; init; } = BackbonePrecision.Float32;
+
+    /// <summary>True when the frozen base runs exactly as loaded (fp32, contiguous, unfolded): the zero-drop mode.</summary>
+    public bool IsExact => Precision == BackbonePrecision.Float32 && !ChannelsLast && !FoldBatchNorm;
 
     /// <summary>Problems with the precision settings, in words (empty when valid).</summary>
     public IEnumerable<string> ValidatePrecision()
     {
-        if (Precision != BackbonePrecision.Float32 && TrainableBase)
-            yield return $"precision {Precision} needs a frozen base; full fine-tuning (TrainableBase) runs in Float32 only.";
-        if (ChannelsLast && Precision == BackbonePrecision.Float32)
-            yield return "channels-last applies to the bf16 fast copy of the base only; set Precision = BFloat16.";
+        if (!IsExact && TrainableBase)
+            yield return $"precision {Precision}{(ChannelsLast ? ", channels-last" : "")}{(FoldBatchNorm ? ", folded BatchNorm" : "")} " +
+                "needs a frozen base; full fine-tuning (TrainableBase) runs on the exact fp32 base only.";
+        if (DeltaConvolutions != BackbonePrecision.Float32 && Delta.Variant != DeltaVariant.Delta)
+            yield return $"Δ convolutions in {DeltaConvolutions} need the Δ variant (Δ_s has the convolutions); variant {Delta.Variant} has none.";
     }
 }

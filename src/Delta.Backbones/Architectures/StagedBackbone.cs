@@ -34,6 +34,11 @@ public abstract class StagedBackbone : nn.Module<Tensor, Tensor>
     /// processes whatever the global RNG state.</summary>
     public abstract void ResetParameters(Generator generator);
 
+    /// <summary>Folds each BatchNorm into the convolution before it (<see cref="BatchNormFolding"/>) and returns how
+    /// many were folded; architectures without BatchNorm (ConvNeXt: LayerNorm, which cannot be folded) return 0.
+    /// Irreversible and only for frozen derived copies of a base, never for the exact base itself.</summary>
+    public virtual int FoldBatchNorms() => 0;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -3,6 +3,7 @@ using Delta.Abstractions.Backbones;
 using Delta.Backbones.Architectures;
 using Delta.Backbones.Catalog;
 using Delta.Backbones.Delta;
+using Delta.Backbones.Precision;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Registry;
@@ -59,11 +60,15 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         var deltaStages = DeltaStageFactory.Build(baseModel, request.Delta);
         using (var generator = new Generator(unchecked((ulong)request.Seed)))
             foreach (var stage in deltaStages) stage.ResetParameters(generator);
+        if (request.DeltaConvolutions == BackbonePrecision.BFloat16)
+            foreach (var gates in deltaStages.Select(s => s.Gates).OfType<DeltaGates>()) gates.ConvolutionDType = FrozenBaseCopy.FastDType;
         var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
         module.to(request.Device);
         module.train(false);
-        var fast = request.Precision == BackbonePrecision.BFloat16 ? shared.FastCopy(request.ChannelsLast) : null;
-        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, fast, request.ChannelsLast);
+        var kind = new FrozenCopyKind(request.Precision == BackbonePrecision.BFloat16 ? FrozenBaseCopy.FastDType : ScalarType.Float32,
+            request.ChannelsLast, request.FoldBatchNorm);
+        var copy = kind.IsExact ? null : shared.Copy(kind);
+        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind, request.Precision);
     }
 
     public BaseIdentity Resolve(BackboneRequest request) => GetBase(request).Identity;

@@ -16,17 +16,19 @@ public sealed class DeltaBackbone : IDeltaBackbone
     private readonly StagedBackbone baseModel;
     private readonly DeltaTaskModule module;
     private readonly bool baseFrozen;
-    private readonly StagedBackbone? fastModel;
-    private readonly bool channelsLast;
+    private readonly StagedBackbone? frozenCopy;
+    private readonly FrozenCopyKind copyKind;
     private readonly long frozenParameterCount;
     private bool disposed;
 
     internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device,
-        StagedBackbone? fastModel = null, bool channelsLast = false)
+        StagedBackbone? frozenCopy = null, FrozenCopyKind? copyKind = null, BackbonePrecision precision = BackbonePrecision.Float32)
     {
-        this.fastModel = fastModel;
-        this.channelsLast = channelsLast;
-        Precision = fastModel is null ? BackbonePrecision.Float32 : BackbonePrecision.BFloat16;
+        this.copyKind = copyKind ?? FrozenCopyKind.Exact;
+        if ((frozenCopy is null) != this.copyKind.IsExact)
+            throw new ArgumentException("A derived copy goes with a non-exact copy kind, and only with one.");
+        this.frozenCopy = frozenCopy;
+        Precision = precision;
         this.baseModel = baseModel;
         this.baseFrozen = baseFrozen;
         this.module = module;
@@ -53,11 +55,19 @@ public sealed class DeltaBackbone : IDeltaBackbone
     public bool ReturnGates { get; set; }
     public nn.Module Module => module;
 
-    /// <summary>Float32 (exact) or BFloat16 (fast mode: the frozen part runs on <see cref="FastModel"/>).</summary>
+    /// <summary>Float32 or BFloat16 (fast mode); with <see cref="ChannelsLast"/> and <see cref="FoldBatchNorm"/> it says
+    /// which copy of the base the frozen part runs on (<see cref="FrozenCopy"/>).</summary>
     public BackbonePrecision Precision { get; }
-    /// <summary>The shared bf16 copy of the base the fast mode runs on; null in fp32 mode.</summary>
-    public StagedBackbone? FastModel => fastModel;
-    public bool ChannelsLast => channelsLast;
+    /// <summary>The shared derived copy of the base (bf16, channels-last and/or folded BNs) the frozen part runs on;
+    /// null in the exact mode, where it runs on <see cref="BaseModel"/> itself.</summary>
+    public StagedBackbone? FrozenCopy => frozenCopy;
+    public bool ChannelsLast => copyKind.ChannelsLast;
+    public bool FoldBatchNorm => copyKind.FoldBatchNorm;
+    /// <summary>What the Δ_s convolutions compute in (their parameters are fp32 either way).</summary>
+    public BackbonePrecision DeltaConvolutions => module.Stages.Values.Select(s => s.Gates).OfType<DeltaGates>()
+        .Any(g => g.ConvolutionDType == ScalarType.BFloat16) ? BackbonePrecision.BFloat16 : BackbonePrecision.Float32;
+    /// <summary>True in the exact mode: Δ disabled gives the base model bit for bit.</summary>
+    public bool IsExact => frozenCopy is null;
 
     /// <summary>The base this task runs on (shared frozen instance, or the private trainable copy).</summary>
     public StagedBackbone BaseModel => baseModel;
@@ -68,10 +78,10 @@ public sealed class DeltaBackbone : IDeltaBackbone
     public long FrozenParameterCount => frozenParameterCount;
 
     /// <summary>
-    /// In fast mode the frozen stem and stages run on the bf16 copy (input cast once, channels-last when asked); each
-    /// Δ-stage keeps its arithmetic in fp32 (see <see cref="DeltaStage.Forward(Tensor, BackboneStage, out Tensor)"/>),
-    /// and every stage output handed to the task is fp32, so heads never see bf16. Δ disabled in fast mode gives the
-    /// bf16 copy's function, not the fp32 base's: the bit-identity guarantee belongs to the fp32 mode.
+    /// Outside the exact mode the frozen stem and stages run on the derived copy (input cast and laid out once to
+    /// match it); each Δ-stage keeps its arithmetic in fp32 (see <see cref="DeltaStage.Forward(Tensor, BackboneStage, out Tensor)"/>),
+    /// and every stage output handed to the task is fp32, so heads never see bf16. Δ disabled then gives the copy's
+    /// function, not the exact base's: the bit-identity guarantee belongs to the exact mode.
     /// </summary>
     public BackboneFeatures Forward(Tensor input)
     {
@@ -79,7 +89,7 @@ public sealed class DeltaBackbone : IDeltaBackbone
         if (input.dim() != 4 || input.shape[1] != 3)
             throw new ArgumentException($"Backbone input must be [N, 3, H, W], got [{string.Join(", ", input.shape)}].");
         using var scope = NewDisposeScope();
-        var run = fastModel ?? baseModel;
+        var run = frozenCopy ?? baseModel;
         var stages = run.Stages;
         var deltaByName = module.Stages;
         // Stages before the first Δ stage have nothing to train when the base is frozen: run them without
@@ -93,7 +103,7 @@ public sealed class DeltaBackbone : IDeltaBackbone
         Tensor h;
         using (baseFrozen ? no_grad() : null)
         {
-            h = run.ForwardStem(fastModel is null ? input : FastBaseCopy.Convert(input, FastBaseCopy.DType, channelsLast));
+            h = run.ForwardStem(frozenCopy is null ? input : FrozenBaseCopy.Convert(input, copyKind.DType, copyKind.ChannelsLast));
             for (int s = 0; s < firstDelta; s++) outputs[stages[s].Name] = ToFloat32(h = stages[s].ForwardPlain(h));
         }
         for (int s = firstDelta; s < stages.Count; s++)
@@ -103,7 +113,7 @@ public sealed class DeltaBackbone : IDeltaBackbone
             {
                 var hk = deltaStage.Forward(h, stage, out var lambda);          // fp32
                 outputs[stage.Name] = hk;
-                h = fastModel is null ? hk : hk.to_type(FastBaseCopy.DType);
+                h = hk.dtype == copyKind.DType ? hk : hk.to_type(copyKind.DType);
                 if (gates is not null) gates[stage.Name] = lambda;
             }
             else outputs[stage.Name] = ToFloat32(h = stage.ForwardPlain(h));

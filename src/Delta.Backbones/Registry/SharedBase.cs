@@ -8,10 +8,11 @@ namespace Delta.Backbones.Registry;
 
 /// <summary>A loaded, frozen base held by the registry: one per (architecture, weights, output stride,
 /// device). Always in eval mode, every parameter requires_grad = false, never a child of a task module.
-/// Its bf16 fast-mode copies (one per layout) are built on first request and shared like the base.</summary>
+/// Its derived copies (bf16 fast mode, channels-last, folded BatchNorms; one per <see cref="FrozenCopyKind"/>) are
+/// built on first request and shared like the base.</summary>
 public sealed class SharedBase : IDisposable
 {
-    private readonly Dictionary<bool, StagedBackbone> fastCopies = new();
+    private readonly Dictionary<FrozenCopyKind, StagedBackbone> derivedCopies = new();
     private readonly Device device;
 
     internal SharedBase(StagedBackbone model, BackboneInfo info, BaseIdentity identity, IInputPreprocessing preprocessing, int outputStride, Device device)
@@ -32,24 +33,26 @@ public sealed class SharedBase : IDisposable
     public int OutputStride { get; }
     public long ParameterCount { get; }
 
-    /// <summary>The bf16 copy of <see cref="Model"/> (channels-last convolution weights when asked), cast once.</summary>
-    public StagedBackbone FastCopy(bool channelsLast)
+    /// <summary>The copy of <see cref="Model"/> of this kind, built once (<see cref="FrozenBaseCopy"/>); the exact
+    /// kind is <see cref="Model"/> itself.</summary>
+    public StagedBackbone Copy(FrozenCopyKind kind)
     {
-        lock (fastCopies)
+        if (kind.IsExact) return Model;
+        lock (derivedCopies)
         {
-            if (fastCopies.TryGetValue(channelsLast, out var copy)) return copy;
-            copy = FastBaseCopy.Build(Model, () => BackboneCatalog.Get(Info.Name).Build(OutputStride), channelsLast, device);
-            fastCopies[channelsLast] = copy;
+            if (derivedCopies.TryGetValue(kind, out var copy)) return copy;
+            copy = FrozenBaseCopy.Build(Model, () => BackboneCatalog.Get(Info.Name).Build(OutputStride), kind, device);
+            derivedCopies[kind] = copy;
             return copy;
         }
     }
 
     public void Dispose()
     {
-        lock (fastCopies)
+        lock (derivedCopies)
         {
-            foreach (var copy in fastCopies.Values) copy.Dispose();
-            fastCopies.Clear();
+            foreach (var copy in derivedCopies.Values) copy.Dispose();
+            derivedCopies.Clear();
         }
         Model.Dispose();
     }

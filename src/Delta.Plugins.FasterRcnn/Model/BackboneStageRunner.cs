@@ -22,9 +22,11 @@ public sealed class BackboneStageRunner
     {
         this.backbone = backbone as DeltaBackbone
             ?? throw new NotSupportedException($"Running a single backbone stage needs the registry's {nameof(DeltaBackbone)}, got {backbone.GetType().Name}.");
-        // It runs the fp32 base's stages itself; the registry's bf16 fast mode would need its casts repeated here.
-        if (this.backbone.Precision != BackbonePrecision.Float32)
-            throw new NotSupportedException($"The C4 head runs backbone stages itself and supports only {BackbonePrecision.Float32} backbones, got {this.backbone.Precision}.");
+        // It runs the exact base's stages itself; a derived copy (bf16 fast mode, channels-last, folded BNs) would
+        // need the registry's casts and layout repeated here.
+        if (!this.backbone.IsExact)
+            throw new NotSupportedException($"The C4 head runs backbone stages itself and supports only the exact {BackbonePrecision.Float32} backbone, " +
+                $"got {this.backbone.Precision}{(this.backbone.ChannelsLast ? " channels-last" : "")}{(this.backbone.FoldBatchNorm ? " with folded BatchNorm" : "")}.");
         if (this.backbone.BaseModel.Stages.All(s => s.Name != stageName))
             throw new ArgumentException($"Backbone has no stage '{stageName}'. Available: {string.Join(", ", this.backbone.BaseModel.Stages.Select(s => s.Name))}.");
         this.stageName = stageName;

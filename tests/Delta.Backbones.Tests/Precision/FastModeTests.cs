@@ -56,7 +56,7 @@ public class FastModeTests
         Assert.True(error <= RelativeTolerance, $"{arch}: relative max error {error:G3} > {RelativeTolerance}");
         // …and it is a real bf16 computation, not the fp32 path under another name.
         Assert.True(error > 0, $"{arch}: fast mode gave exactly the fp32 result");
-        Assert.Equal(FastBaseCopy.DType, fast.FastModel!.parameters().First().dtype);
+        Assert.Equal(FrozenBaseCopy.FastDType, fast.FrozenCopy!.parameters().First().dtype);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public class FastModeTests
         using var fast = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16, channelsLast: true));
         _ = fast.Forward(x);
 
-        Assert.Null(exact.FastModel);
+        Assert.Null(exact.FrozenCopy);
         Assert.True(before.Equals(exact.Forward(x).Pooled));
         Assert.Equal(hash, BaseWeightsHash.Compute(exact.BaseModel));
         Assert.Equal(hash, fast.Base.WeightsSha256);   // the identity (and patches) belong to the fp32 base
@@ -88,7 +88,7 @@ public class FastModeTests
         using var registry = BackboneRegistry.CreateDefault();
         using var fast = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16, channelsLast: true, batchNorm: false));
         var baseHash = BaseWeightsHash.Compute(fast.BaseModel);
-        var copyHash = BaseWeightsHash.Compute(fast.FastModel!);
+        var copyHash = BaseWeightsHash.Compute(fast.FrozenCopy!);
         using var head = nn.Linear(fast.NumFeatures, 3);
         var parameters = fast.TrainableParameters.Concat(head.parameters()).ToList();
         Assert.All(fast.TrainableParameters, p => Assert.Equal(ScalarType.Float32, p.dtype));
@@ -116,9 +116,9 @@ public class FastModeTests
             optimizer.step();
         }
         Assert.Equal(baseHash, BaseWeightsHash.Compute(fast.BaseModel));
-        Assert.Equal(copyHash, BaseWeightsHash.Compute(fast.FastModel!));
-        Assert.All(fast.FastModel!.modules(), m => Assert.False(m.training));
-        Assert.All(fast.FastModel!.parameters(), p => Assert.Null(p.grad));
+        Assert.Equal(copyHash, BaseWeightsHash.Compute(fast.FrozenCopy!));
+        Assert.All(fast.FrozenCopy!.modules(), m => Assert.False(m.training));
+        Assert.All(fast.FrozenCopy!.parameters(), p => Assert.Null(p.grad));
     }
 
     [Fact]
@@ -128,12 +128,12 @@ public class FastModeTests
         using var plain = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16));
         using var cl = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16, channelsLast: true));
         using var again = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16, channelsLast: true));
-        Assert.Same(cl.FastModel, again.FastModel);             // one shared copy per layout
-        Assert.NotSame(plain.FastModel, cl.FastModel);
-        var convs = cl.FastModel!.modules().OfType<Conv2d>().ToList();
+        Assert.Same(cl.FrozenCopy, again.FrozenCopy);             // one shared copy per layout
+        Assert.NotSame(plain.FrozenCopy, cl.FrozenCopy);
+        var convs = cl.FrozenCopy!.modules().OfType<Conv2d>().ToList();
         Assert.NotEmpty(convs);
-        Assert.All(convs, c => Assert.True(FastBaseCopy.IsChannelsLast(c.weight!)));
-        Assert.All(plain.FastModel!.modules().OfType<Conv2d>(), c => Assert.False(FastBaseCopy.IsChannelsLast(c.weight!)));
+        Assert.All(convs, c => Assert.True(FrozenBaseCopy.IsChannelsLast(c.weight!)));
+        Assert.All(plain.FrozenCopy!.modules().OfType<Conv2d>(), c => Assert.False(FrozenBaseCopy.IsChannelsLast(c.weight!)));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = TestTensors.Input(2, 32);
@@ -154,13 +154,21 @@ public class FastModeTests
     }
 
     [Fact]
-    public void FastModeRejectsATrainableBaseAndChannelsLastNeedsBf16()
+    public void EveryDerivedCopyRejectsATrainableBase()
     {
         using var registry = BackboneRegistry.CreateDefault();
-        var e1 = Assert.Throws<ArgumentException>(() => registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16) with { TrainableBase = true }));
-        Assert.Contains("TrainableBase", e1.Message);
-        var e2 = Assert.Throws<ArgumentException>(() => registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.Float32, channelsLast: true)));
-        Assert.Contains("BFloat16", e2.Message);
+        foreach (var request in new[]
+                 {
+                     Request("tiny_resnet", BackbonePrecision.BFloat16),
+                     Request("tiny_resnet", BackbonePrecision.Float32, channelsLast: true),
+                     Request("tiny_resnet", BackbonePrecision.Float32) with { FoldBatchNorm = true },
+                 })
+        {
+            var e = Assert.Throws<ArgumentException>(() => registry.CreateDelta(request with { TrainableBase = true }));
+            Assert.Contains("TrainableBase", e.Message);
+        }
+        using var trainable = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.Float32) with { TrainableBase = true });
+        Assert.True(trainable.IsExact);
     }
 
     [Fact]
@@ -168,10 +176,10 @@ public class FastModeTests
     {
         using var scope = NewDisposeScope();
         var x = TestTensors.Input(2, 5);
-        var t = FastBaseCopy.Convert(x, ScalarType.Float32, channelsLast: true);
+        var t = FrozenBaseCopy.Convert(x, ScalarType.Float32, channelsLast: true);
         Assert.Equal(new long[] { 75, 1, 15, 3 }, t.stride());
         Assert.True(t.Equals(x));
-        var b = FastBaseCopy.Convert(x, ScalarType.BFloat16, channelsLast: false);
+        var b = FrozenBaseCopy.Convert(x, ScalarType.BFloat16, channelsLast: false);
         Assert.Equal(ScalarType.BFloat16, b.dtype);
         Assert.True(x.to_type(ScalarType.BFloat16).Equals(b));
     }

@@ -13,9 +13,9 @@ public sealed class BasicBlock : ResidualBlock
     private readonly BatchNorm2d bn1;
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
-    private readonly Sequential? downsample;
+    private readonly ProjectionShortcut? downsample;
 
-    public BasicBlock(int inplanes, int planes, int stride, Sequential? downsample) : base(nameof(BasicBlock))
+    public BasicBlock(int inplanes, int planes, int stride, ProjectionShortcut? downsample) : base(nameof(BasicBlock))
     {
         conv1 = nn.Conv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
         bn1 = nn.BatchNorm2d(planes);
@@ -25,15 +25,18 @@ public sealed class BasicBlock : ResidualBlock
         RegisterComponents();
     }
 
-    public override nn.Module<Tensor, Tensor>? Downsample => downsample;
+    public override ProjectionShortcut? Downsample => downsample;
+
+    protected override IEnumerable<(Conv2d Conv, BatchNorm2d Bn)> ConvBatchNormPairs => [(conv1, bn1), (conv2, bn2)];
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(bn1.call(conv1.call(x)));
-        h = bn2.call(conv2.call(h));
+        var h = Normalize(bn1, conv1.call(x)).relu_();
+        h = Normalize(bn2, conv2.call(h));
         var identity = downsample is null ? x : downsample.call(x);
-        // Never in place on x: the Δ cascade keeps x alive as a skip source n_i.
-        return (h + identity).relu_().MoveToOuterDisposeScope();
+        // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
+        // skip source n_i.
+        return h.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -16,9 +16,9 @@ public sealed class Bottleneck : ResidualBlock
     private readonly BatchNorm2d bn2;
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
-    private readonly Sequential? downsample;
+    private readonly ProjectionShortcut? downsample;
 
-    public Bottleneck(int inplanes, int planes, int stride, Sequential? downsample, int groups, int widthPerGroup, int dilation)
+    public Bottleneck(int inplanes, int planes, int stride, ProjectionShortcut? downsample, int groups, int widthPerGroup, int dilation)
         : base(nameof(Bottleneck))
     {
         var width = (int)(planes * (widthPerGroup / 64.0)) * groups;
@@ -32,16 +32,19 @@ public sealed class Bottleneck : ResidualBlock
         RegisterComponents();
     }
 
-    public override nn.Module<Tensor, Tensor>? Downsample => downsample;
+    public override ProjectionShortcut? Downsample => downsample;
+
+    protected override IEnumerable<(Conv2d Conv, BatchNorm2d Bn)> ConvBatchNormPairs => [(conv1, bn1), (conv2, bn2), (conv3, bn3)];
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(bn1.call(conv1.call(x)));
-        h = nn.functional.relu(bn2.call(conv2.call(h)));
-        h = bn3.call(conv3.call(h));
+        var h = Normalize(bn1, conv1.call(x)).relu_();
+        h = Normalize(bn2, conv2.call(h)).relu_();
+        h = Normalize(bn3, conv3.call(h));
         var identity = downsample is null ? x : downsample.call(x);
-        // Never in place on x: the Δ cascade keeps x alive as a skip source n_i.
-        return (h + identity).relu_().MoveToOuterDisposeScope();
+        // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
+        // skip source n_i.
+        return h.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }

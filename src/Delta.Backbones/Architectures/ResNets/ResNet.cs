@@ -21,6 +21,7 @@ public sealed class ResNet : StagedBackbone
     private readonly Sequential layer3;
     private readonly Sequential layer4;
     private readonly IReadOnlyList<BackboneStage> stages;
+    private bool stemBatchNormFolded;
 
     public ResNetSpec Spec { get; }
 
@@ -56,9 +57,7 @@ public sealed class ResNet : StagedBackbone
             var blocks = new List<ResidualBlock>();
             var stageIn = inplanes;
             var outPlanes = planes * spec.Expansion;
-            Sequential? downsample = layerStride != 1 || inplanes != outPlanes
-                ? nn.Sequential(("0", nn.Conv2d(inplanes, outPlanes, 1, stride: layerStride, bias: false)), ("1", nn.BatchNorm2d(outPlanes)))
-                : null;
+            var downsample = layerStride != 1 || inplanes != outPlanes ? new ProjectionShortcut(inplanes, outPlanes, layerStride) : null;
             blocks.Add(MakeBlock(spec, inplanes, planes, layerStride, downsample, previousDilation));
             inplanes = outPlanes;
             for (int b = 1; b < spec.Layers[s]; b++) blocks.Add(MakeBlock(spec, inplanes, planes, 1, null, dilation));
@@ -72,7 +71,7 @@ public sealed class ResNet : StagedBackbone
         stages = built.Select((b, s) => new BackboneStage($"C{s + 2}", null, b.Blocks, b.Blocks[0].Downsample, b.InChannels, b.OutChannels, b.Stride)).ToList();
     }
 
-    private static ResidualBlock MakeBlock(ResNetSpec spec, int inplanes, int planes, int stride, Sequential? downsample, int dilation) =>
+    private static ResidualBlock MakeBlock(ResNetSpec spec, int inplanes, int planes, int stride, ProjectionShortcut? downsample, int dilation) =>
         spec.Block == ResNetBlockKind.Basic
             ? new BasicBlock(inplanes, planes, stride, downsample)
             : new Bottleneck(inplanes, planes, stride, downsample, spec.Groups, spec.WidthPerGroup, dilation);
@@ -82,7 +81,19 @@ public sealed class ResNet : StagedBackbone
     public override Tensor ForwardStem(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return maxpool.call(nn.functional.relu(bn1.call(conv1.call(x)))).MoveToOuterDisposeScope();
+        var h = conv1.call(x);
+        if (!stemBatchNormFolded) h = bn1.call(h);
+        return maxpool.call(h.relu_()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Folds every BN into its conv (stem, blocks, shortcuts); for frozen derived copies only, see
+    /// <see cref="BatchNormFolding"/>. The BNs stay registered (same state-dict keys) but are no longer run.</summary>
+    public override int FoldBatchNorms()
+    {
+        if (!stemBatchNormFolded) BatchNormFolding.FoldInto(conv1, bn1);
+        stemBatchNormFolded = true;
+        foreach (var block in stages.SelectMany(s => s.Blocks).Cast<ResidualBlock>()) block.FoldBatchNorms();
+        return modules().OfType<BatchNorm2d>().Count();
     }
 
     /// <summary>torchvision's init: kaiming_normal_(fan_out, relu) for convs, BN weight 1 / bias 0,
