@@ -6,6 +6,10 @@ namespace Delta.Backbones.Delta;
 /// <summary>
 /// The Δ-module Δ_s (the paper's method): Λ = σ(FC(GAP(ReLU(BN(conv3x3(ReLU(BN(conv3x3(h_0)))))))))
 /// ∈ [0,1]^{k(k+1)/2}, input-conditioned on the stage input h_0.
+/// <para>With <see cref="ConvolutionDType"/> = bfloat16 the two convolutions compute in bf16 from bf16 casts of their
+/// fp32 weights and input, what PyTorch's autocast does to a conv (TorchSharp 0.107 has no autocast): parameters,
+/// their gradients (the cast is differentiable) and optimizer state stay fp32, the BNs, pooling, FC and sigmoid run
+/// in fp32 on the conv outputs cast back up. Weights and input get channels-last strides when the input has them.</para>
 /// </summary>
 public sealed class DeltaGates : SkipGates
 {
@@ -25,13 +29,26 @@ public sealed class DeltaGates : SkipGates
         RegisterComponents();
     }
 
+    /// <summary>Float32 (default) or BFloat16: the dtype the two 3x3 convolutions compute in (see class doc).</summary>
+    public ScalarType ConvolutionDType { get; set; } = ScalarType.Float32;
+
+    /// <summary>h_0 in any floating dtype (the stage input of a bf16 fast-mode base is bf16) ↦ Λ, fp32.</summary>
     public override Tensor forward(Tensor h0)
     {
         using var scope = NewDisposeScope();
-        var z = nn.functional.relu(bn1.call(conv1.call(h0)));
-        z = nn.functional.relu(bn2.call(conv2.call(z)));
+        var z = nn.functional.relu(bn1.call(Convolve(conv1, h0)));
+        z = nn.functional.relu(bn2.call(Convolve(conv2, z)));
         z = nn.functional.adaptive_avg_pool2d(z, 1).flatten(1);          // [N, hidden]
         return fc.call(z).sigmoid().MoveToOuterDisposeScope();            // [N, k(k+1)/2]
+    }
+
+    private Tensor Convolve(Conv2d conv, Tensor x)
+    {
+        if (ConvolutionDType == ScalarType.Float32) return conv.call(x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32));
+        var channelsLast = Precision.FrozenBaseCopy.IsChannelsLast(x);
+        var input = Precision.FrozenBaseCopy.Convert(x, ConvolutionDType, channelsLast);
+        var weight = Precision.FrozenBaseCopy.Convert(conv.weight!, ConvolutionDType, channelsLast);
+        return nn.functional.conv2d(input, weight, null, padding: [1, 1]).to_type(ScalarType.Float32);
     }
 
     /// <summary>Convs: kaiming normal (fan_out, relu) as in torchvision; BN 1/0; FC: N(0, 0.01²) weights and

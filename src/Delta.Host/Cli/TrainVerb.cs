@@ -13,13 +13,16 @@ public static class TrainVerb
     {
         var job = new Argument<string>("job") { Description = "job file (JSON): name, plugin, backbone, weights, delta, dataset, hyper, device, seed, options" };
         var resume = new Option<bool>("--resume") { Description = "continue from the run's last checkpoint (runs/<name>/checkpoints)" };
-        var fast = new Option<bool>("--fast") { Description = "bf16 fast mode: frozen base in bfloat16 + channels-last, Δ-modules and heads fp32 (docs/PERFORMANCE.md has its numerical difference)" };
-        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast };
+        var fast = new Option<bool>("--fast") { Description = "bf16 fast mode: frozen base in bfloat16 + channels-last with BatchNorms folded into the convolutions, Δ-modules and heads fp32 (docs/PERFORMANCE.md has its numerical difference)" };
+        var deltaBf16 = new Option<bool>("--delta-bf16") { Description = "with --fast: the Δ-modules' convolutions also compute in bf16 from their fp32 weights (as PyTorch's autocast would); parameters, BNs, gates and heads stay fp32" };
+        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16 };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
             var validated = JobFile.Load(Path.GetFullPath(parse.GetValue(job)!), env.Catalog, env.Registry, env.Paths.DataRoot, parse.GetValue(CliApp.DeviceOption));
-            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, parse.GetValue(fast));
+            if (parse.GetValue(deltaBf16) && !parse.GetValue(fast))
+                throw new BadInputException("--delta-bf16 goes with --fast (it changes how the fast mode runs the Δ-modules).");
+            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, parse.GetValue(fast), parse.GetValue(deltaBf16));
             if (parse.GetValue(CliApp.JsonOption))
                 Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });
             else
@@ -34,7 +37,7 @@ public static class TrainVerb
     }
 
     /// <summary>Runs a validated job (also used by the background service).</summary>
-    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, bool fast = false)
+    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, bool fast = false, bool deltaBf16 = false)
     {
         var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
         Directory.CreateDirectory(outputDir);
@@ -48,7 +51,7 @@ public static class TrainVerb
         if (fast)
             context = new TaskContext
             {
-                Backbones = new FastModeRegistry(context.Backbones), Device = context.Device, Logger = context.Logger, DataRoot = context.DataRoot,
+                Backbones = new FastModeRegistry(context.Backbones, deltaBf16), Device = context.Device, Logger = context.Logger, DataRoot = context.DataRoot,
                 OutputRoot = context.OutputRoot, Patches = context.Patches, Trainer = context.Trainer,
             };
         return job.Plugin.Plugin.TrainAsync(context, request, ct);
