@@ -19,6 +19,9 @@ public static class DeviceParser
                 throw new BadInputException($"{key}: '{text}' asked for CUDA, but no CUDA device is available to this build (see README, CUDA).");
             if (index >= torch.cuda.device_count())
                 throw new BadInputException($"{key}: '{text}': only {torch.cuda.device_count()} CUDA device(s).");
+            // As torch.backends.cudnn.benchmark = True: the frozen base's convolutions run with the fastest algorithm
+            // per shape (opt out with DELTA_CUDNN_BENCHMARK=0).
+            if (Delta.Backbones.Runtime.CudnnAutotune.EnableForCuda() is { } problem) Console.Error.WriteLine($"warning: {problem}");
             return new torch.Device(DeviceType.CUDA, index);
         }
         throw new BadInputException($"{key}: '{text}' is not a device (use cpu, cuda or cuda:N).");
