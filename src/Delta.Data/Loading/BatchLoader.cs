@@ -16,6 +16,10 @@ namespace Delta.Data.Loading;
 /// random generator is seeded from (seed, epoch, position), so results do not depend on which thread ran it.
 /// Tensors made on worker threads are detached from every dispose scope and owned by the batch, which the
 /// consumer (the train loop) disposes. Leaving an epoch early stops the workers and frees queued batches.
+/// For a CUDA device the workers put each decoded batch in page-locked (pinned) host memory, and the copy to the GPU
+/// is asynchronous (non_blocking): it overlaps the previous step's GPU work instead of stalling the host, as PyTorch's
+/// DataLoader(pin_memory=True) + .to(device, non_blocking=True) do. libtorch's pinned-memory allocator keeps the
+/// buffer until the copy has finished, so disposing it right after enqueueing the copy is safe.
 /// </summary>
 public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, int batchSize, int size, IInputPreprocessing preprocessing, Device device)
 {
@@ -27,6 +31,8 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
     public int Prefetch { get; init; } = 2;
     /// <summary>Per-item augmentation on CPU [C, H, W] in [0, 1] (e.g. <see cref="RandomResizedCrop"/>); its output is resized to Size if needed.</summary>
     public IImageTransform? Transform { get; init; }
+    /// <summary>Pin worker-made batches and copy them asynchronously; on by default for CUDA devices (pinning needs CUDA).</summary>
+    public bool PinMemory { get; init; } = device.type == TorchSharp.DeviceType.CUDA;
 
     public int Count => indices.Count;
     public long BatchesPerEpoch => DropLast ? indices.Count / batchSize : (indices.Count + batchSize - 1) / batchSize;
@@ -97,7 +103,8 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
                         items[i] = LoadItem(ids[i], rng);
                     });
                     Tensor stacked;
-                    using (var scope = NewDisposeScope()) stacked = stack(items).DetachFromDisposeScope();
+                    using (var scope = NewDisposeScope())
+                        stacked = (PinMemory ? stack(items).pin_memory() : stack(items)).DetachFromDisposeScope();
                     try { queue.Add((b, stacked), token); }
                     catch (OperationCanceledException) { stacked.Dispose(); throw; }
                     lock (queue) PeakQueued = Math.Max(PeakQueued, queue.Count);
@@ -130,7 +137,8 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
     private ImageBatch Finish(Tensor raw, int[] ids, bool[] flip)
     {
         using var scope = NewDisposeScope();
-        var x = raw.to(device);                                                          // [N, C, h, w]
+        // non_blocking from pinned memory is asynchronous; from pageable memory (the in-memory path) libtorch copies synchronously.
+        var x = PinMemory ? raw.to(device.type, device.index, non_blocking: true) : raw.to(device);   // [N, C, h, w]
         if (x.shape[2] != size || x.shape[3] != size)
             x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false).clamp_(0, 1);
         if (x.shape[1] == 1) x = x.expand(-1, 3, -1, -1);                               // grey → RGB
