@@ -12,8 +12,12 @@ public sealed record BenchOptions
     public string GradMode { get; init; } = "inference";
     /// <summary>Train-suite backbones as architecture:weights; resnet50:random needs no asset files (GPU machines).</summary>
     public IReadOnlyList<string> TrainArchitectures { get; init; } = ["resnet18_cntk:imagenet", "resnet50:random"];
-    /// <summary>Backbone precisions the inference and train suites run, each one timed; fp32 only by default.</summary>
+    /// <summary>Backbone precisions the train, detection and segmentation suites run, each one timed; fp32 only by default.</summary>
     public IReadOnlyList<BenchPrecision> Precisions { get; init; } = [BenchPrecision.Fp32];
+    /// <summary>Set by --fast / --precision; the inference suite then runs <see cref="Precisions"/>, and otherwise the
+    /// exact fp32 mode and the fused fp32 graph (fp32+cl+fold), the two that face ONNX Runtime's fp32.</summary>
+    public bool PrecisionsChosen { get; init; }
+    public IReadOnlyList<BenchPrecision> InferencePrecisions => PrecisionsChosen ? Precisions : [BenchPrecision.Fp32, BenchPrecision.Fused];
     /// <summary>Images of the precision suite's Fashion-MNIST base task (train the linear head / compare).</summary>
     public int PrecisionImages { get; init; } = 1000;
     /// <summary>Detection/segmentation suites: batch and (square) input size of a training step.</summary>

@@ -2,21 +2,50 @@ using Delta.Abstractions.Backbones;
 
 namespace Delta.Bench;
 
-/// <summary>A backbone precision mode as the bench names it: "fp32" (exact, the default), "bf16" (fast mode,
-/// contiguous layout) or "bf16+cl" (fast mode with channels-last, what <c>--fast</c> selects).</summary>
-public sealed record BenchPrecision(string Label, BackbonePrecision Precision, bool ChannelsLast)
+/// <summary>
+/// How the frozen base runs, as the bench names it: a number format, "fp32" (the exact mode when alone, the default)
+/// or "bf16" (the fast mode), followed by any of "+cl" (channels-last copy) and "+fold" (BatchNorms folded into the
+/// convolutions) and "+dbf16" (the Δ-modules' convolutions compute in bf16 from fp32 weights, autocast-style):
+/// "fp32", "fp32+cl+fold" (the fused fp32 inference graph, what ONNX Runtime does to the same model),
+/// "bf16+cl+fold" (the fast mode, what <c>--fast</c> selects), "bf16+cl+fold+dbf16" (the fast mode with autocast-style
+/// Δ convolutions, the like-for-like counterpart of PyTorch's bf16 autocast), …
+/// </summary>
+public sealed record BenchPrecision(BackbonePrecision Precision, bool ChannelsLast, bool FoldBatchNorm, bool DeltaBf16 = false)
 {
-    public static BenchPrecision Fp32 { get; } = new("fp32", BackbonePrecision.Float32, false);
-    public static BenchPrecision Bf16 { get; } = new("bf16", BackbonePrecision.BFloat16, false);
-    public static BenchPrecision Fast { get; } = new("bf16+cl", BackbonePrecision.BFloat16, true);
+    public static BenchPrecision Fp32 { get; } = new(BackbonePrecision.Float32, false, false);
+    public static BenchPrecision Fused { get; } = new(BackbonePrecision.Float32, true, true);
+    public static BenchPrecision Bf16 { get; } = new(BackbonePrecision.BFloat16, false, false);
+    /// <summary>The fast mode as <c>delta train --fast</c> sets it up.</summary>
+    public static BenchPrecision Fast { get; } = new(BackbonePrecision.BFloat16, true, true);
+    /// <summary>The fast mode with the Δ convolutions in bf16 too (<c>delta train --fast --delta-bf16</c>).</summary>
+    public static BenchPrecision FastAutocast { get; } = new(BackbonePrecision.BFloat16, true, true, DeltaBf16: true);
 
-    public static IReadOnlyList<BenchPrecision> All { get; } = [Fp32, Bf16, Fast];
+    public string Label => (Precision == BackbonePrecision.Float32 ? "fp32" : "bf16") + (ChannelsLast ? "+cl" : "") + (FoldBatchNorm ? "+fold" : "") + (DeltaBf16 ? "+dbf16" : "");
 
-    public static BenchPrecision Parse(string label) =>
-        All.FirstOrDefault(p => p.Label == label) ?? throw new ArgumentException($"Unknown precision '{label}'. Valid: {string.Join(", ", All.Select(p => p.Label))}.");
+    public bool IsExact => this == Fp32;
 
-    public BackboneRequest Apply(BackboneRequest request) => request with { Precision = Precision, ChannelsLast = ChannelsLast };
+    public static BenchPrecision Parse(string label)
+    {
+        var parts = label.Trim().ToLowerInvariant().Split('+');
+        var precision = parts[0] switch
+        {
+            "fp32" => BackbonePrecision.Float32,
+            "bf16" => BackbonePrecision.BFloat16,
+            _ => throw new ArgumentException($"Unknown precision '{label}': fp32 or bf16, optionally followed by +cl and/or +fold (e.g. fp32+cl+fold, bf16+cl)."),
+        };
+        var flags = parts.Skip(1).ToList();
+        var unknown = flags.Where(f => f is not ("cl" or "fold" or "dbf16")).ToList();
+        if (unknown.Count > 0 || flags.Distinct().Count() != flags.Count)
+            throw new ArgumentException($"Unknown or repeated precision flag in '{label}': the flags are +cl, +fold and +dbf16.");
+        return new(precision, flags.Contains("cl"), flags.Contains("fold"), flags.Contains("dbf16"));
+    }
 
-    /// <summary>"" for fp32 (the names the existing JSON consumers know), " [bf16+cl]" otherwise.</summary>
-    public string Suffix => Precision == BackbonePrecision.Float32 ? "" : $" [{Label}]";
+    public BackboneRequest Apply(BackboneRequest request) => request with
+    {
+        Precision = Precision, ChannelsLast = ChannelsLast, FoldBatchNorm = FoldBatchNorm,
+        DeltaConvolutions = DeltaBf16 ? BackbonePrecision.BFloat16 : BackbonePrecision.Float32,
+    };
+
+    /// <summary>"" for the exact fp32 mode (the names the existing JSON consumers know), " [label]" otherwise.</summary>
+    public string Suffix => IsExact ? "" : $" [{Label}]";
 }

@@ -6,9 +6,9 @@ using TorchSharp;
 
 // delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N]
 //             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
-//             [--fast | --precision fp32,bf16,bf16+cl] [--precision-images N] [--task-arch arch:weights] [--task-batch N]
+//             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--task-arch arch:weights] [--task-batch N]
 //             [--task-size N] [--json FILE]
-const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,bf16,bf16+cl] [--precision-images N] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--json FILE]";
+const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
@@ -30,8 +30,8 @@ for (int i = 0; i < args.Length; i++)
             o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
             break;
         case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
-        case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast] }; break;
-        case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList() }; break;
+        case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
+        case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList(), PrecisionsChosen = true }; break;
         case "--precision-images": o = o with { PrecisionImages = Int() }; break;
         case "--task-arch": o = o with { TaskArchitecture = Next() }; break;
         case "--task-batch": o = o with { TaskBatch = Int() }; break;
@@ -50,6 +50,8 @@ var loadBefore = LoadAverage();
 if (suites.Count == 0) suites = ["inference", "train", "data", "patch"];
 if (threads is { } t) torch.set_num_threads(t);
 var dev = device == "cpu" ? torch.CPU : torch.cuda.is_available() ? new torch.Device(device) : throw new ArgumentException("CUDA is not available to this build.");
+// Same setting as the host on CUDA (and as the PyTorch reference's cudnn.benchmark = True).
+if (dev.type == DeviceType.CUDA && Delta.Backbones.Runtime.CudnnAutotune.EnableForCuda() is { } cudnnProblem) Console.Error.WriteLine($"warning: {cudnnProblem}");
 var bench = new Suites(o, dev);
 var results = new List<BenchResult>();
 foreach (var s in suites)
@@ -71,7 +73,7 @@ var report = new
 {
     date = DateTimeOffset.UtcNow, machine = new { cpu, cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, loadAverageBefore = loadBefore, loadAverageAfter = LoadAverage() },
     versions = new { dotnet = Environment.Version.ToString(), torchsharp = typeof(torch).Assembly.GetName().Version?.ToString(), libtorch = torch.__version__, onnxruntime = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() },
-    device = dev.ToString(), threads = torch.get_num_threads(), settings = o, results,
+    device = dev.ToString(), threads = torch.get_num_threads(), cudnnBenchmark = Delta.Backbones.Runtime.CudnnAutotune.IsEnabled, settings = o, results,
 };
 if (json is not null) File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 return 0;

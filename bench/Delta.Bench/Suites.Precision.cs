@@ -22,7 +22,7 @@ public sealed partial class Suites
     {
         using var registry = BackboneRegistry.CreateDefault();
         var request = new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device };
-        var fastModes = o.Precisions.Where(p => p.Precision != BackbonePrecision.Float32).DefaultIfEmpty(BenchPrecision.Fast).ToList();
+        var fastModes = o.Precisions.Where(p => !p.IsExact && !p.DeltaBf16).DefaultIfEmpty(BenchPrecision.Fast).ToList();   // no Δ here: +dbf16 changes nothing
         using var exact = registry.Create(request);
 
         // (1) Real photos, resized to 224x224.

@@ -25,12 +25,12 @@ public sealed partial class Suites(BenchOptions o, Device device)
 
     /// <summary>resnet18_cntk (real weights) eval vs ONNX Runtime on the same ONNX file, same thread count, interleaved.
     /// ORT's graph is batch-1, so ORT runs B single-image calls per batch and Delta one batch of B; rates are per image.
-    /// Each precision in <see cref="BenchOptions.Precisions"/> is timed in the same interleaved rounds.</summary>
+    /// Each precision in <see cref="BenchOptions.InferencePrecisions"/> is timed in the same interleaved rounds.</summary>
     public IEnumerable<BenchResult> Inference()
     {
         using var registry = BackboneRegistry.CreateDefault();
         var request = new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device };
-        var backbones = o.Precisions.Select(p => (Precision: p, Backbone: registry.Create(p.Apply(request)))).ToList();
+        var backbones = o.InferencePrecisions.Select(p => (Precision: p, Backbone: registry.Create(p.Apply(request)))).ToList();
         try
         {
             using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
@@ -85,7 +85,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
             foreach (var (label, delta, trainable) in new[] { ("Δ(1)", 1, false), ("Δ(4)", 4, false), ("full fine-tuning", 0, true) })
             foreach (var precision in o.Precisions)
             {
-                if (trainable && precision.Precision != BackbonePrecision.Float32) continue;
+                if (trainable && !precision.IsExact) continue;
                 Timing.ResetPeakRss();
                 using var backbone = registry.Create(precision.Apply(new BackboneRequest
                 {

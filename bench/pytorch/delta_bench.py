@@ -254,8 +254,11 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--full", action="store_true", help="also time full fine-tuning (for the peak-memory target)")
+    p.add_argument("--threads", type=int, help="intra-op threads (CPU runs; default: torch's own choice)")
     p.add_argument("--json")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
