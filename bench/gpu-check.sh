@@ -38,9 +38,10 @@ case "${1:-}" in
     [ -f .gpu/run.sh ] || { echo "no .gpu/ here: run 'bench/gpu-check.sh pack' on the .NET machine and carry .gpu" >&2; exit 2; }
     out=${OUT:-$root/.gpu/results}; mkdir -p "$out"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-    # Δ(1), Δ(4) in fp32 and in the fast mode (bf16 frozen base + channels-last), full fine-tuning (fp32, the memory
-    # baseline); Delta first, then PyTorch's eager version of the same network in fp32, bf16 autocast + channels-last,
-    # and bf16base (Delta's own precision split: bf16 channels-last base, fp32 Δ-modules and head).
+    # Δ(1), Δ(4) in fp32, in the fast mode (bf16 frozen base, channels-last, folded BNs: bf16+cl+fold) and in the fast
+    # mode with autocast-style bf16 Δ convolutions (+dbf16), full fine-tuning (fp32, the memory baseline); Delta first
+    # (cuDNN autotuning on, as in PyTorch), then PyTorch's eager version of the same network in fp32, bf16 autocast +
+    # channels-last, and bf16base (Delta's fast-mode split: bf16 channels-last base, fp32 Δ-modules and head).
     bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt"
     # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.

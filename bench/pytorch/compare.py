@@ -9,6 +9,7 @@ H100 at batch 128, 224x224, fast mode Δ(4) ≥ 3,800 img/s and Δ(1) ≥ 9,000 
 fine-tuning; GPU NMS of 5,000 boxes ≤ 5 ms.
 """
 import json
+import math
 import sys
 
 
@@ -18,7 +19,9 @@ def load(path):
     rows = {}
     for r in report["results"]:
         name = r.get("name", r.get("Name"))
-        rows[name] = float(r.get("value", r.get("Value")))
+        value = float(r.get("value", r.get("Value")))
+        if not math.isnan(value):                              # CPU runs have no allocator peak (NaN): not a figure
+            rows[name] = value
     return report, rows
 
 
