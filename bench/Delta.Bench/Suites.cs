@@ -75,7 +75,8 @@ public sealed partial class Suites(BenchOptions o, Device device)
     }
 
     /// <summary>Δ training steps (Δ + linear head trainable, base frozen) and a full fine-tuning step for comparison,
-    /// per precision (full fine-tuning is fp32 only: the fast mode needs a frozen base).</summary>
+    /// per precision (full fine-tuning is fp32 only: the fast mode needs a frozen base), and each network's eval
+    /// (inference) throughput at the same batch and size.</summary>
     public IEnumerable<BenchResult> Train()
     {
         using var registry = BackboneRegistry.CreateDefault();
@@ -103,6 +104,15 @@ public sealed partial class Suites(BenchOptions o, Device device)
                     ("trainable", parameters.Sum(p => p.numel())), ("precision", precision.Label));
                 yield return new("train", $"{arch} {label}{precision.Suffix} train step", rate, "img/s", settings);
                 yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", Timing.PeakRssMb(), "MB", settings);
+                // The same network in eval (Δ-modules and head included), no autograd; the .cpu() read makes a CUDA
+                // run wait for its kernels, so the time is the device's.
+                backbone.Train(false); head.eval();
+                var inference = Timing.MedianSeconds(() =>
+                {
+                    using var noGrad = inference_mode(); using var scope = NewDisposeScope();
+                    head.call(backbone.Forward(x).Pooled).cpu();
+                }, 2, Math.Max(3, o.TrainSteps));
+                yield return new("train", $"{arch} {label}{precision.Suffix} inference", o.TrainBatch / inference, "img/s", settings);
             }
         }
     }
