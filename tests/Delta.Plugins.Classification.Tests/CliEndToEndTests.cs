@@ -50,6 +50,21 @@ public sealed class CliEndToEndTests : IDisposable
         using var evalDoc = JsonDocument.Parse(eval.Out);
         Assert.Equal(10, evalDoc.RootElement.GetProperty("metrics").GetProperty("images").GetDouble());   // testFraction 0.2: round(24 · 0.2) = 5 per class
 
+        // The same patch on the fused fp32 base (folded BNs, channels-last) scores the same: it differs from the exact
+        // base by fp32 rounding only. The bf16 fast mode runs it too (its score may differ by bf16 rounding).
+        var fused = Delta("eval", "bars", "--dataset", "bars", "--json", "--fused");
+        Assert.True(fused.Code == 0, fused.Err);
+        using var fusedDoc = JsonDocument.Parse(fused.Out);
+        Assert.Equal(evalDoc.RootElement.GetProperty("metrics").GetProperty("top1").GetDouble(),
+            fusedDoc.RootElement.GetProperty("metrics").GetProperty("top1").GetDouble());
+        var fast = Delta("eval", "bars", "--dataset", "bars", "--json", "--fast");
+        Assert.True(fast.Code == 0, fast.Err);
+        using var fastDoc = JsonDocument.Parse(fast.Out);
+        Assert.InRange(fastDoc.RootElement.GetProperty("metrics").GetProperty("top1").GetDouble(), 0, 1);
+        var both = Delta("eval", "bars", "--dataset", "bars", "--fused", "--fast");
+        Assert.Equal(2, both.Code);
+        Assert.Contains("--fused and --fast", both.Err);
+
         var predict = Delta("predict", "bars", Path.Combine(images, "left", "00.png"), Path.Combine(images, "right", "00.png"), "--top-k", "2", "--out", Path.Combine(dir, "pred"));
         Assert.True(predict.Code == 0, predict.Err);
         Assert.Equal(2, predict.Out.Trim().Split('\n').Length);

@@ -18,6 +18,20 @@ public sealed class CliApp(CliEnvironment env)
     public static readonly Option<string?> DeviceOption = new("--device") { Description = "cpu, cuda or cuda:N (overrides the job file)", Recursive = true };
     public static readonly Option<bool> JsonOption = new("--json") { Description = "machine-readable output on stdout", Recursive = true };
 
+    /// <summary>The frozen-base speed modes of train, eval and predict (docs/PERFORMANCE.md); each verb adds these
+    /// options to itself and reads them with <see cref="FrozenBaseModeOf"/>.</summary>
+    public static Option<bool> FusedOption() => new("--fused") { Description = "fused fp32 frozen base: BatchNorms folded into the convolutions, channels-last (what ONNX Runtime runs; equal to the exact mode up to fp32 rounding)" };
+    public static Option<bool> FastOption() => new("--fast") { Description = "bf16 fast mode: frozen base in bfloat16 + channels-last with BatchNorms folded, Δ-modules and heads fp32 (docs/PERFORMANCE.md has its numerical difference)" };
+
+    public static Training.FrozenBaseMode FrozenBaseModeOf(ParseResult parse, Option<bool> fused, Option<bool> fast, Option<bool>? deltaBf16 = null)
+    {
+        var (isFused, isFast, isDeltaBf16) = (parse.GetValue(fused), parse.GetValue(fast), deltaBf16 is not null && parse.GetValue(deltaBf16));
+        if (isFused && isFast) throw new BadInputException("--fused and --fast are two different modes; pick one.");
+        if (isDeltaBf16 && !isFast) throw new BadInputException("--delta-bf16 goes with --fast (it changes how the fast mode runs the Δ-modules).");
+        return isFast ? (isDeltaBf16 ? Training.FrozenBaseMode.FastDeltaBf16 : Training.FrozenBaseMode.Fast)
+            : isFused ? Training.FrozenBaseMode.Fused : Training.FrozenBaseMode.Exact;
+    }
+
     /// <summary>The built-in verbs, in `--help` order: name (reserved, plugins may not reuse it) and factory.</summary>
     public static readonly IReadOnlyList<(string Name, Func<CliApp, Command> Create)> Verbs =
     [

@@ -21,9 +21,11 @@ public sealed class CliEnvironment(DeltaPaths paths, PluginCatalog catalog, ILog
     public BackboneRegistry Registry => registry ??= BackboneRegistry.CreateDefault();
     public PatchStore Patches => new(Paths.PatchesPath);
 
-    public TaskContext Context(torch.Device device, string category) => new()
+    /// <summary>A plugin's context; <paramref name="mode"/> other than exact wraps the registry in a
+    /// <see cref="FrozenBaseModeRegistry"/>.</summary>
+    public TaskContext Context(torch.Device device, string category, FrozenBaseMode mode = FrozenBaseMode.Exact) => new()
     {
-        Backbones = Registry,
+        Backbones = mode == FrozenBaseMode.Exact ? Registry : new FrozenBaseModeRegistry(Registry, mode),
         Device = device,
         Logger = Loggers.CreateLogger(category),
         DataRoot = Paths.DataRoot,

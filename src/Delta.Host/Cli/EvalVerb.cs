@@ -13,7 +13,9 @@ public static class EvalVerb
         var dataset = new Option<string>("--dataset") { Description = "dataset path inside the data root", Required = true };
         var split = new Option<string>("--split") { Description = "split to score", DefaultValueFactory = _ => "test" };
         var options = new Option<string?>("--options") { Description = "plugin options (JSON file)" };
-        var cmd = new Command("eval", "Evaluate a patch on a dataset") { patch, dataset, split, options };
+        var fast = CliApp.FastOption();
+        var fused = CliApp.FusedOption();
+        var cmd = new Command("eval", "Evaluate a patch on a dataset") { patch, dataset, split, options, fast, fused };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
@@ -22,7 +24,7 @@ public static class EvalVerb
             var device = DeviceParser.Parse(parse.GetValue(CliApp.DeviceOption) ?? "cpu");
             var outputDir = Path.Combine(env.Paths.OutputPath, "eval", summary.Name);
             Directory.CreateDirectory(outputDir);
-            var result = await plugin.Plugin.EvaluateAsync(env.Context(device, "plugin." + plugin.Info.Id), new EvaluateRequest
+            var result = await plugin.Plugin.EvaluateAsync(env.Context(device, "plugin." + plugin.Info.Id, CliApp.FrozenBaseModeOf(parse, fused, fast)), new EvaluateRequest
             {
                 Patch = summary.Path,
                 DatasetPath = PathConfinement.Resolve(env.Paths.DataRoot, parse.GetValue(dataset)!, "--dataset"),

@@ -14,7 +14,9 @@ public static class PredictVerb
         var topK = new Option<int>("--top-k") { Description = "labels to show per image", DefaultValueFactory = _ => 5 };
         var options = new Option<string?>("--options") { Description = "plugin options (JSON file)" };
         var outDir = new Option<string?>("--out") { Description = "folder for rendered pictures (default runs/predict/<patch>)" };
-        var cmd = new Command("predict", "Run a patch on images and render the results") { patch, inputs, topK, options, outDir };
+        var fast = CliApp.FastOption();
+        var fused = CliApp.FusedOption();
+        var cmd = new Command("predict", "Run a patch on images and render the results") { patch, inputs, topK, options, outDir, fast, fused };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
@@ -26,7 +28,7 @@ public static class PredictVerb
             foreach (var f in files) if (!File.Exists(f)) throw new BadInputException($"Image not found: {f}");
             var output = parse.GetValue(outDir) is { } o ? Path.GetFullPath(o) : Path.Combine(env.Paths.OutputPath, "predict", summary.Name);
             Directory.CreateDirectory(output);
-            var result = await plugin.Plugin.PredictAsync(env.Context(device, "plugin." + plugin.Info.Id), new PredictRequest
+            var result = await plugin.Plugin.PredictAsync(env.Context(device, "plugin." + plugin.Info.Id, CliApp.FrozenBaseModeOf(parse, fused, fast)), new PredictRequest
             {
                 Patch = summary.Path, Inputs = files, Options = PluginOptions.Load(plugin, parse.GetValue(options)), OutputDir = output, TopK = parse.GetValue(topK),
             }, ct);

@@ -13,16 +13,16 @@ public static class TrainVerb
     {
         var job = new Argument<string>("job") { Description = "job file (JSON): name, plugin, backbone, weights, delta, dataset, hyper, device, seed, options" };
         var resume = new Option<bool>("--resume") { Description = "continue from the run's last checkpoint (runs/<name>/checkpoints)" };
-        var fast = new Option<bool>("--fast") { Description = "bf16 fast mode: frozen base in bfloat16 + channels-last with BatchNorms folded into the convolutions, Δ-modules and heads fp32 (docs/PERFORMANCE.md has its numerical difference)" };
+        var fast = CliApp.FastOption();
+        var fused = CliApp.FusedOption();
         var deltaBf16 = new Option<bool>("--delta-bf16") { Description = "with --fast: the Δ-modules' convolutions also compute in bf16 from their fp32 weights (as PyTorch's autocast would); parameters, BNs, gates and heads stay fp32" };
-        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16 };
+        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16, fused };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
             var validated = JobFile.Load(Path.GetFullPath(parse.GetValue(job)!), env.Catalog, env.Registry, env.Paths.DataRoot, parse.GetValue(CliApp.DeviceOption));
-            if (parse.GetValue(deltaBf16) && !parse.GetValue(fast))
-                throw new BadInputException("--delta-bf16 goes with --fast (it changes how the fast mode runs the Δ-modules).");
-            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, parse.GetValue(fast), parse.GetValue(deltaBf16));
+            var mode = CliApp.FrozenBaseModeOf(parse, fused, fast, deltaBf16);
+            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, mode);
             if (parse.GetValue(CliApp.JsonOption))
                 Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });
             else
@@ -37,7 +37,7 @@ public static class TrainVerb
     }
 
     /// <summary>Runs a validated job (also used by the background service).</summary>
-    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, bool fast = false, bool deltaBf16 = false)
+    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, FrozenBaseMode mode = FrozenBaseMode.Exact)
     {
         var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
         Directory.CreateDirectory(outputDir);
@@ -47,13 +47,7 @@ public static class TrainVerb
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
             CheckpointDir = Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
         };
-        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id);
-        if (fast)
-            context = new TaskContext
-            {
-                Backbones = new FastModeRegistry(context.Backbones, deltaBf16), Device = context.Device, Logger = context.Logger, DataRoot = context.DataRoot,
-                OutputRoot = context.OutputRoot, Patches = context.Patches, Trainer = context.Trainer,
-            };
+        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id, mode);
         return job.Plugin.Plugin.TrainAsync(context, request, ct);
     }
 }

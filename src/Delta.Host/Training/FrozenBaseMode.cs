@@ -1,0 +1,15 @@
+namespace Delta.Host.Training;
+
+/// <summary>How the verbs run a frozen base (docs/PERFORMANCE.md has each mode's speed and numerical difference).</summary>
+public enum FrozenBaseMode
+{
+    /// <summary>The base as loaded, fp32: Δ off gives the base model bit for bit. The default.</summary>
+    Exact,
+    /// <summary><c>--fused</c>: fp32, BatchNorms folded into the convolutions, channels-last — the graph ONNX Runtime
+    /// runs; equal to the exact mode up to fp32 rounding.</summary>
+    Fused,
+    /// <summary><c>--fast</c>: bf16, BatchNorms folded, channels-last; Δ-modules and heads fp32.</summary>
+    Fast,
+    /// <summary><c>--fast --delta-bf16</c>: the fast mode with the Δ convolutions computed in bf16 from fp32 weights.</summary>
+    FastDeltaBf16,
+}
