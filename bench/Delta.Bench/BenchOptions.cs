@@ -20,6 +20,9 @@ public sealed record BenchOptions
     public IReadOnlyList<BenchPrecision> InferencePrecisions => PrecisionsChosen ? Precisions : [BenchPrecision.Fp32, BenchPrecision.Fused];
     /// <summary>Images of the precision suite's Fashion-MNIST base task (train the linear head / compare).</summary>
     public int PrecisionImages { get; init; } = 1000;
+    /// <summary>Gate strides (<see cref="Delta.Abstractions.Backbones.DeltaConfig.GateStride"/>) the train suite times
+    /// each Δ variant with; 1 (as in the paper) by default.</summary>
+    public IReadOnlyList<int> GateStrides { get; init; } = [1];
     /// <summary>Detection/segmentation suites: batch and (square) input size of a training step.</summary>
     public int TaskBatch { get; init; } = 2;
     public int TaskSize { get; init; } = 256;

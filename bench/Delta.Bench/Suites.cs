@@ -83,14 +83,16 @@ public sealed partial class Suites(BenchOptions o, Device device)
         foreach (var spec in o.TrainArchitectures)
         {
             var (arch, weights) = ArchAndWeights(spec);
-            foreach (var (label, delta, trainable) in new[] { ("Δ(1)", 1, false), ("Δ(4)", 4, false), ("full fine-tuning", 0, true) })
+            var variants = o.GateStrides.SelectMany(g => new[] { 1, 4 }.Select(n => (Label: g == 1 ? $"Δ({n})" : $"Δ({n}) s{g}", Delta: n, Trainable: false, Stride: g)))
+                .Append(("full fine-tuning", 0, true, 1));
+            foreach (var (label, delta, trainable, stride) in variants)
             foreach (var precision in o.Precisions)
             {
                 if (trainable && !precision.IsExact) continue;
                 Timing.ResetPeakRss();
                 using var backbone = registry.Create(precision.Apply(new BackboneRequest
                 {
-                    Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = delta }, Device = device, TrainableBase = trainable,
+                    Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = delta, GateStride = stride }, Device = device, TrainableBase = trainable,
                 }));
                 using var head = nn.Linear(backbone.NumFeatures, 10); head.to(device);
                 var parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList();

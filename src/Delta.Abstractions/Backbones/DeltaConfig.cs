@@ -12,6 +12,12 @@ public sealed record DeltaConfig
     public bool BatchNorm { get; init; } = true;
     /// <summary>Width of the Δ-module's two 3x3 convs; null = the stage input's channel count / 2 (min 16), the width that reproduces the paper's Table 2 counts.</summary>
     public int? HiddenChannels { get; init; }
+    /// <summary>Δ_s first average-pools the stage input by this factor (kernel = stride = s, partial windows kept), so
+    /// its two 3x3 convs run on 1/s² of the positions. 1 (default) = as in the paper. Δ_s ends in a global average pool,
+    /// so the gates still see the whole input; what changes is the spatial detail of their evidence and the cost:
+    /// with the default width Δ_s's convs are about as much arithmetic as the ResNet-50 itself for Δ(4)
+    /// (docs/PERFORMANCE.md), and s = 4 cuts that to 1/16. Parameter counts do not change.</summary>
+    public int GateStride { get; init; } = 1;
 
     public static DeltaConfig None { get; } = new() { Stages = 0 };
 
@@ -35,5 +41,6 @@ public sealed record DeltaConfig
     {
         if (Stages is not (0 or 1 or 2 or 3 or 4)) yield return $"delta.stages must be 0..4 (got {Stages}).";
         if (HiddenChannels is <= 0) yield return $"delta.hiddenChannels must be positive (got {HiddenChannels}).";
+        if (GateStride is < 1 or > 32) yield return $"delta.gateStride must be 1..32 (got {GateStride}).";
     }
 }

@@ -5,7 +5,8 @@ namespace Delta.Backbones.Delta;
 
 /// <summary>
 /// The Δ-module Δ_s (the paper's method): Λ = σ(FC(GAP(ReLU(BN(conv3x3(ReLU(BN(conv3x3(h_0)))))))))
-/// ∈ [0,1]^{k(k+1)/2}, input-conditioned on the stage input h_0.
+/// ∈ [0,1]^{k(k+1)/2}, input-conditioned on the stage input h_0. With a gate stride s > 1
+/// (<see cref="Abstractions.Backbones.DeltaConfig.GateStride"/>) h_0 is average-pooled by s first.
 /// <para>With <see cref="ConvolutionDType"/> = bfloat16 the two convolutions compute in bf16 from bf16 casts of their
 /// fp32 weights and input, what PyTorch's autocast does to a conv (TorchSharp 0.107 has no autocast): parameters,
 /// their gradients (the cast is differentiable) and optimizer state stay fp32, the BNs, pooling, FC and sigmoid run
@@ -18,9 +19,12 @@ public sealed class DeltaGates : SkipGates
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly Linear fc;
+    private readonly int stride;
 
-    public DeltaGates(int inChannels, int hiddenChannels, int blocks) : base(nameof(DeltaGates), blocks)
+    public DeltaGates(int inChannels, int hiddenChannels, int blocks, int stride = 1) : base(nameof(DeltaGates), blocks)
     {
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "The gate stride must be at least 1.");
+        this.stride = stride;
         conv1 = nn.Conv2d(inChannels, hiddenChannels, 3, padding: 1, bias: false);
         bn1 = nn.BatchNorm2d(hiddenChannels);
         conv2 = nn.Conv2d(hiddenChannels, hiddenChannels, 3, padding: 1, bias: false);
@@ -36,7 +40,9 @@ public sealed class DeltaGates : SkipGates
     public override Tensor forward(Tensor h0)
     {
         using var scope = NewDisposeScope();
-        var z = nn.functional.relu(bn1.call(Convolve(conv1, h0)));
+        // ceil_mode keeps partial windows (a 7x7 map at s = 4 gives 2x2), and each average counts real positions only.
+        var x = stride == 1 ? h0 : nn.functional.avg_pool2d(h0, [stride, stride], [stride, stride], ceil_mode: true, count_include_pad: false);
+        var z = nn.functional.relu(bn1.call(Convolve(conv1, x)));
         z = nn.functional.relu(bn2.call(Convolve(conv2, z)));
         z = nn.functional.adaptive_avg_pool2d(z, 1).flatten(1);          // [N, hidden]
         return fc.call(z).sigmoid().MoveToOuterDisposeScope();            // [N, k(k+1)/2]

@@ -29,7 +29,7 @@ public static class DeltaStageFactory
         var k = stage.Blocks.Count;
         return config.Variant switch
         {
-            DeltaVariant.Delta => new DeltaGates(stage.InputChannels, config.HiddenChannels ?? DefaultHiddenChannels(stage.InputChannels), k),
+            DeltaVariant.Delta => new DeltaGates(stage.InputChannels, config.HiddenChannels ?? DefaultHiddenChannels(stage.InputChannels), k, config.GateStride),
             DeltaVariant.RandomGates => new RandomGates(k),
             DeltaVariant.LearnableExistingSkips => new LearnableGates(k, existingOnly: true),
             DeltaVariant.AllSkipsFixed => new FixedGates(k),

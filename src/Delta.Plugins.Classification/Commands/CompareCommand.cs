@@ -18,14 +18,17 @@ public static class CompareCommand
 {
     public static PluginCommand Command { get; } = new("compare",
         "Compare patching methods (FC-only, PAINT, residual adapters, BN adaptation, Δ(1/2/4), Table 8 ablations) across backbones on a base and a new task",
-        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,paint,adapter-series,adapter-parallel,bn-adapt,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--out DIR]",
+        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,delta4s4,paint,adapter-series,adapter-parallel,bn-adapt,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--out DIR]",
         RunAsync);
 
     private static readonly string[] Known = ["base", "target", "backbones", "methods", "size", "epochs", "train-per-class", "test-per-class", "out", "seed", "delta-lr", "head-lr"];
 
     public static DeltaConfig? ParseDeltaMethod(string method)
     {
-        if (method.StartsWith("delta", StringComparison.OrdinalIgnoreCase) && int.TryParse(method[5..], out var n)) return new DeltaConfig { Stages = n };
+        // deltaN, or deltaNsS: Δ(N) with gate stride S (DeltaConfig.GateStride).
+        var plain = System.Text.RegularExpressions.Regex.Match(method, @"^delta(\d)(?:s(\d+))?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (plain.Success)
+            return new DeltaConfig { Stages = int.Parse(plain.Groups[1].Value), GateStride = plain.Groups[2].Success ? int.Parse(plain.Groups[2].Value) : 1 };
         var parts = method.Split('-');
         var noBn = parts[^1].Equals("nobn", StringComparison.OrdinalIgnoreCase);
         if (noBn) parts = parts[..^1];
@@ -46,7 +49,7 @@ public static class CompareCommand
             methods = args.String("methods", "fc-only,delta1,delta4,paint").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             foreach (var m in methods)
                 if (m is not ("fc-only" or "paint") && !AdapterKinds.TryParse(m, out _) && ParseDeltaMethod(m) is null)
-                    throw new ArgumentException($"Unknown method '{m}'. Valid: fc-only, paint, {string.Join(", ", AdapterKinds.Names.Keys)}, deltaN, or VARIANT-N[-nobn] with VARIANT in {string.Join(", ", DeltaConfig.VariantNames.Keys)}.");
+                    throw new ArgumentException($"Unknown method '{m}'. Valid: fc-only, paint, {string.Join(", ", AdapterKinds.Names.Keys)}, deltaN, deltaNsS (gate stride S), or VARIANT-N[-nobn] with VARIANT in {string.Join(", ", DeltaConfig.VariantNames.Keys)}.");
             backbones = args.String("backbones", "resnet18_cntk:imagenet").Split(',', StringSplitOptions.RemoveEmptyEntries)
                 .Select(b => b.Split(':') is [var a, var w] ? (a, w) : (b, "random")).ToList();
             var known = context.Backbones.Architectures.Select(a => a.Name).ToHashSet();

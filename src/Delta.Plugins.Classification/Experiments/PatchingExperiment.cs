@@ -46,7 +46,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     {
         var watch = Stopwatch.StartNew();
         var backbone = context.Backbones.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = delta, Device = context.Device, Seed = s.Seed });
-        var name = label ?? (delta.Variant == DeltaVariant.Delta ? $"Δ-Networks({delta.Stages})" : $"{DeltaConfig.VariantName(delta.Variant)}({delta.Stages}){(delta.BatchNorm ? "" : " −BN")}");
+        var name = label ?? (delta.Variant == DeltaVariant.Delta ? $"Δ-Networks({delta.Stages}){(delta.GateStride == 1 ? "" : $", gate stride {delta.GateStride}")}" : $"{DeltaConfig.VariantName(delta.Variant)}({delta.Stages}){(delta.BatchNorm ? "" : " −BN")}");
         return TrainPatch(backbone, target, patchName, name, note: null, watch);
     }
 

@@ -18,7 +18,7 @@ public sealed class PatchStoreTests : IDisposable
     private static PatchManifest Manifest(string arch = "tiny_resnet", string sha = "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12", int version = PatchManifest.CurrentFormatVersion) => new()
     {
         FormatVersion = version, Architecture = arch, BaseWeights = "random", BaseWeightsSha256 = sha,
-        Delta = new DeltaConfig { Stages = 2, Variant = DeltaVariant.AllSkipsLearnable, BatchNorm = false },
+        Delta = new DeltaConfig { Stages = 2, Variant = DeltaVariant.AllSkipsLearnable, BatchNorm = false, GateStride = 4 },
         PluginId = "classification", Task = "mnist", ClassNames = ["zero", "one"],
         Metrics = new Dictionary<string, double> { ["top1"] = 0.875 },
         Properties = new Dictionary<string, string> { ["imageSize"] = "32" },
