@@ -42,7 +42,8 @@ case "${1:-}" in
     # mode with autocast-style bf16 Δ convolutions (+dbf16), full fine-tuning (fp32, the memory baseline); Delta first
     # (cuDNN autotuning on, as in PyTorch), then PyTorch's eager version of the same network in fp32, bf16 autocast +
     # channels-last, and bf16base (Delta's fast-mode split: bf16 channels-last base, fp32 Δ-modules and head).
-    bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
+    # --gate-strides 1,4: also Δ_s on 4x average-pooled input (DeltaConfig.GateStride), the cheaper Δ-module.
+    bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random --gate-strides 1,4 \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt"
     # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
     bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch 4 --task-size 512 --steps 10 \

@@ -72,6 +72,13 @@ def main():
             row(f"{name} {label} train img/s", dv, pv, ratio, "≥ 1.0x PyTorch bf16+CL", verdict(None if ratio is None else ratio >= 1.0))
             row(f"{name} {label} train img/s, absolute", dv, None, None, f"≥ {absolute:,} (H100)",
                 verdict(None if dv is None or not h100 else dv >= absolute), "" if h100 else " (not an H100: absolute target not judged)")
+    # Gate stride 4 (DeltaConfig.GateStride): no PyTorch counterpart, so only the H100 absolutes are judged.
+    for label, absolute in (("Δ(1) s4", 9000), ("Δ(4) s4", 3800)):
+        for suffix, name in (("[bf16+cl+fold]", "fast"), ("[bf16+cl+fold+dbf16]", "fast, bf16 Δ convs")):
+            dv = d.get(f"resnet50 {label} {suffix} train step")
+            if dv is not None:
+                row(f"{name} {label} train img/s, absolute", dv, None, None, f"≥ {absolute:,} (H100)",
+                    verdict(None if not h100 else dv >= absolute), "" if h100 else " (not an H100: absolute target not judged)")
     for label in ("Δ(1)", "Δ(4)"):
         dv = fast(label)
         pv = p.get(f"pytorch resnet50 {label} bf16base train step")
