@@ -23,6 +23,9 @@ public sealed record BenchOptions
     /// <summary>Gate strides (<see cref="Delta.Abstractions.Backbones.DeltaConfig.GateStride"/>) the train suite times
     /// each Δ variant with; 1 (as in the paper) by default.</summary>
     public IReadOnlyList<int> GateStrides { get; init; } = [1];
+    /// <summary>Which train-suite variants run: "delta1", "delta4", "full". One per process gives a clean peak RSS
+    /// (a process's high-water mark cannot drop below what earlier models left resident).</summary>
+    public IReadOnlyList<string> TrainVariants { get; init; } = ["delta1", "delta4", "full"];
     /// <summary>Detection/segmentation suites: batch and (square) input size of a training step.</summary>
     public int TaskBatch { get; init; } = 2;
     public int TaskSize { get; init; } = 256;

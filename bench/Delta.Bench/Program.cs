@@ -6,9 +6,9 @@ using TorchSharp;
 
 // delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N]
 //             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
-//             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--task-arch arch:weights] [--task-batch N]
+//             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N]
 //             [--task-size N] [--json FILE]
-const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--json FILE]";
+const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
@@ -33,6 +33,7 @@ for (int i = 0; i < args.Length; i++)
         case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
         case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList(), PrecisionsChosen = true }; break;
         case "--precision-images": o = o with { PrecisionImages = Int() }; break;
+        case "--train-variants": o = o with { TrainVariants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) }; break;
         case "--gate-strides": o = o with { GateStrides = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToList() }; break;
         case "--task-arch": o = o with { TaskArchitecture = Next() }; break;
         case "--task-batch": o = o with { TaskBatch = Int() }; break;
