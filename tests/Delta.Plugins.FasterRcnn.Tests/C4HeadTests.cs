@@ -51,6 +51,18 @@ public sealed class C4HeadTests : IDisposable
     }
 
     [Fact]
+    public void The_C4_Head_Refuses_A_Derived_Frozen_Copy_As_Bad_Input()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        using var fused = registry.CreateDelta(new BackboneRequest
+        {
+            Architecture = "tiny_resnet", Delta = new DeltaConfig { Stages = 1 }, ChannelsLast = true, FoldBatchNorm = true,
+        });
+        var e = Assert.Throws<Delta.Abstractions.InputException>(() => new BackboneStageRunner(fused, "C5"));
+        Assert.Contains("folded BatchNorm", e.Message);
+    }
+
+    [Fact]
     public void Trunk_Through_C4_Equals_The_Full_Backbone_Forward_Without_Computing_C5()
     {
         using var scope = NewDisposeScope();

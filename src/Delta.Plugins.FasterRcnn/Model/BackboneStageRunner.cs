@@ -1,3 +1,4 @@
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Backbones.Delta;
 using Delta.Backbones.Registry;
@@ -24,8 +25,9 @@ public sealed class BackboneStageRunner
             ?? throw new NotSupportedException($"Running a single backbone stage needs the registry's {nameof(DeltaBackbone)}, got {backbone.GetType().Name}.");
         // It runs the exact base's stages itself; a derived copy (bf16 fast mode, channels-last, folded BNs) would
         // need the registry's casts and layout repeated here.
+        // A choice the user can change (--fused/--fast with the C4 head): bad input, exit 2, not a failure.
         if (!this.backbone.IsExact)
-            throw new NotSupportedException($"The C4 head runs backbone stages itself and supports only the exact {BackbonePrecision.Float32} backbone, " +
+            throw new InputException($"The C4 head runs backbone stages itself and supports only the exact {BackbonePrecision.Float32} backbone, " +
                 $"got {this.backbone.Precision}{(this.backbone.ChannelsLast ? " channels-last" : "")}{(this.backbone.FoldBatchNorm ? " with folded BatchNorm" : "")}.");
         if (this.backbone.BaseModel.Stages.All(s => s.Name != stageName))
             throw new ArgumentException($"Backbone has no stage '{stageName}'. Available: {string.Join(", ", this.backbone.BaseModel.Stages.Select(s => s.Name))}.");
