@@ -31,7 +31,7 @@ public sealed record BenchPrecision(BackbonePrecision Precision, bool ChannelsLa
         {
             "fp32" => BackbonePrecision.Float32,
             "bf16" => BackbonePrecision.BFloat16,
-            _ => throw new ArgumentException($"Unknown precision '{label}': fp32 or bf16, optionally followed by +cl and/or +fold (e.g. fp32+cl+fold, bf16+cl)."),
+            _ => throw new ArgumentException($"Unknown precision '{label}': fp32 or bf16, optionally followed by +cl, +fold and +dbf16 (e.g. fp32+cl+fold, bf16+cl+fold+dbf16)."),
         };
         var flags = parts.Skip(1).ToList();
         var unknown = flags.Where(f => f is not ("cl" or "fold" or "dbf16")).ToList();

@@ -16,7 +16,7 @@ public sealed partial class Suites
     /// head trained (full batch AdamW, fixed seed) on fp32 features of the first N training images, then applied to
     /// the fp32 and the fast features of the first N/2 test images: max |Δlogit|, top-1 agreement, both accuracies.
     /// The CNTK ResNet-18 has no ImageNet classifier (ASSETS.md), so a trained head is the base task here.
-    /// Fast precisions: those of <see cref="BenchOptions.Precisions"/>, or bf16+cl when only fp32 was asked.
+    /// Fast precisions: those of <see cref="BenchOptions.Precisions"/>, or the fast mode (bf16+cl+fold) when only fp32 was asked.
     /// </summary>
     public IEnumerable<BenchResult> Precision()
     {
