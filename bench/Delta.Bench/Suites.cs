@@ -158,19 +158,35 @@ public sealed partial class Suites(BenchOptions o, Device device)
     public IEnumerable<BenchResult> Data()
     {
         var files = Directory.GetFiles(AssetPaths.Require(AssetPaths.Photos)).Where(f => f.EndsWith(".png") || f.EndsWith(".jpg")).ToArray();
-        var count = 0;
-        var seconds = Timing.MedianSeconds(() =>
+        // Per core: one libtorch thread while timing (a loader worker runs one item at a time), restored afterwards.
+        var threads = get_num_threads();
+        set_num_threads(1);
+        try
         {
-            count = 0;
-            foreach (var f in files)
+            // The training pipeline's per-item augmentation (Delta.Data.Transforms), as a BatchLoader worker runs it.
+            var augment = new Delta.Data.Transforms.Compose(new Delta.Data.Transforms.RandomResizedCrop(224), new Delta.Data.Transforms.HorizontalFlip());
+            var rng = new Random(0);
+            foreach (var (name, work) in new (string, Func<Tensor, Tensor>)[]
+                     {
+                         ("decode + resize to 224", t => nn.functional.interpolate(t.unsqueeze(0), [224, 224], mode: InterpolationMode.Bilinear, align_corners: false)),
+                         ("decode + RandomResizedCrop 224 + flip", t => augment.Apply(t, rng)),
+                     })
             {
-                using var scope = NewDisposeScope();
-                var t = ImageCodec.ReadRgb(f);
-                nn.functional.interpolate(t.unsqueeze(0), [224, 224], mode: InterpolationMode.Bilinear, align_corners: false);
-                count++;
+                var count = 0;
+                var seconds = Timing.MedianSeconds(() =>
+                {
+                    count = 0;
+                    foreach (var f in files)
+                    {
+                        using var scope = NewDisposeScope();
+                        work(ImageCodec.ReadRgb(f));
+                        count++;
+                    }
+                }, 1, o.Repeats);
+                yield return new("data", $"{name} (photos, 1 thread)", count / seconds, "img/s", S(("images", count)));   // S() records threads=1
             }
-        }, 1, o.Repeats);
-        yield return new("data", "decode + resize to 224 (skimage photos, 1 thread)", count / seconds, "img/s", S(("images", count)));
+        }
+        finally { set_num_threads(threads); }
     }
 
     /// <summary>Loading a Δ(1) patch from disk onto the shared base, and switching between two loaded tasks.</summary>
