@@ -77,9 +77,8 @@ public sealed class DeltaStage : nn.Module
         using var scope = NewDisposeScope();
         var h0 = frozen.Enter(x);
         var baseType = h0.dtype;
-        // Δ_s takes h_0 in the base's dtype and casts it itself (its convolutions may compute in bf16); the other
-        // gate sources get fp32.
-        var lam = gates is DeltaGates ? gates.call(h0) : gates.call(ToFloat32(h0));   // [N, P] fp32
+        // Gates take h_0 in the base's dtype (Δ_s casts it itself: its convolutions may compute in bf16).
+        var lam = gates.call(h0);                                             // [N, P] fp32
         var n = h0.shape[0];
         var sources = new List<Tensor>(Blocks + 1) { ToFloat32(frozen.Shortcut is null ? h0 : frozen.Shortcut.call(h0)) };
         var h = h0;

@@ -8,5 +8,5 @@ public sealed class FixedGates : SkipGates
     public FixedGates(int blocks) : base(nameof(FixedGates), blocks) => RegisterComponents();
 
     public override Tensor forward(Tensor h0) =>
-        ones(new long[] { h0.shape[0], PairCount }, dtype: h0.dtype, device: h0.device);
+        ones(new long[] { h0.shape[0], PairCount }, dtype: ScalarType.Float32, device: h0.device);
 }

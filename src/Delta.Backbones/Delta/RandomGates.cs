@@ -9,5 +9,5 @@ public sealed class RandomGates : SkipGates
     public RandomGates(int blocks) : base(nameof(RandomGates), blocks) => RegisterComponents();
 
     public override Tensor forward(Tensor h0) =>
-        rand(new long[] { h0.shape[0], PairCount }, dtype: h0.dtype, device: h0.device);
+        rand(new long[] { h0.shape[0], PairCount }, dtype: ScalarType.Float32, device: h0.device);
 }

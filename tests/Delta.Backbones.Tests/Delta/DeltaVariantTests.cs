@@ -112,4 +112,26 @@ public class DeltaVariantTests
         Assert.True(d.min().item<float>() > 0 && d.max().item<float>() < 1);
         Assert.False(d[0].Equals(d[1]));                                          // input-conditioned
     }
+
+    /// <summary>Every gate source returns fp32 Λ whatever the dtype of h_0 (bf16 in the fast mode): the Δ arithmetic is fp32.</summary>
+    [Fact]
+    public void EveryGateSourceReturnsFp32GatesForABf16StageInput()
+    {
+        using var scope = NewDisposeScope();
+        var h0 = randn(2, 8, 4, 4).to_type(ScalarType.BFloat16);
+        foreach (var gates in new global::Delta.Backbones.Delta.SkipGates[]
+                 {
+                     new global::Delta.Backbones.Delta.DeltaGates(8, 16, 3), new global::Delta.Backbones.Delta.RandomGates(3),
+                     new global::Delta.Backbones.Delta.FixedGates(3), new global::Delta.Backbones.Delta.LearnableGates(3, existingOnly: false),
+                     new global::Delta.Backbones.Delta.LearnableGates(3, existingOnly: true),
+                 })
+        {
+            using (gates)
+            {
+                var lambda = gates.call(h0);
+                Assert.Equal(ScalarType.Float32, lambda.dtype);
+                Assert.Equal(new long[] { 2, 6 }, lambda.shape);
+            }
+        }
+    }
 }
