@@ -1,3 +1,4 @@
+using Delta.Abstractions.Backbones;
 using Delta.Backbones.Architectures;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -12,6 +13,14 @@ public sealed record FrozenCopyKind(ScalarType DType, bool ChannelsLast, bool Fo
 {
     public static FrozenCopyKind Exact { get; } = new(ScalarType.Float32, false, false);
     public bool IsExact => this == Exact;
+
+    /// <summary>The copy a request asks for (<see cref="BackboneRequest.Precision"/>, <see cref="BackboneRequest.ChannelsLast"/>,
+    /// <see cref="BackboneRequest.FoldBatchNorm"/>).</summary>
+    public static FrozenCopyKind Of(BackboneRequest request) =>
+        new(request.Precision == BackbonePrecision.BFloat16 ? FrozenBaseCopy.FastDType : ScalarType.Float32, request.ChannelsLast, request.FoldBatchNorm);
+
+    /// <summary>The number format as the contract names it.</summary>
+    public BackbonePrecision Precision => DType == ScalarType.Float32 ? BackbonePrecision.Float32 : BackbonePrecision.BFloat16;
 }
 
 /// <summary>

@@ -65,10 +65,9 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
         module.to(request.Device);
         module.train(false);
-        var kind = new FrozenCopyKind(request.Precision == BackbonePrecision.BFloat16 ? FrozenBaseCopy.FastDType : ScalarType.Float32,
-            request.ChannelsLast, request.FoldBatchNorm);
+        var kind = FrozenCopyKind.Of(request);
         var copy = kind.IsExact ? null : shared.Copy(kind);
-        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind, request.Precision);
+        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind);
     }
 
     public BaseIdentity Resolve(BackboneRequest request) => GetBase(request).Identity;

@@ -22,13 +22,12 @@ public sealed class DeltaBackbone : IDeltaBackbone
     private bool disposed;
 
     internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device,
-        StagedBackbone? frozenCopy = null, FrozenCopyKind? copyKind = null, BackbonePrecision precision = BackbonePrecision.Float32)
+        StagedBackbone? frozenCopy = null, FrozenCopyKind? copyKind = null)
     {
         this.copyKind = copyKind ?? FrozenCopyKind.Exact;
         if ((frozenCopy is null) != this.copyKind.IsExact)
             throw new ArgumentException("A derived copy goes with a non-exact copy kind, and only with one.");
         this.frozenCopy = frozenCopy;
-        Precision = precision;
         this.baseModel = baseModel;
         this.baseFrozen = baseFrozen;
         this.module = module;
@@ -57,7 +56,7 @@ public sealed class DeltaBackbone : IDeltaBackbone
 
     /// <summary>Float32 or BFloat16 (fast mode); with <see cref="ChannelsLast"/> and <see cref="FoldBatchNorm"/> it says
     /// which copy of the base the frozen part runs on (<see cref="FrozenCopy"/>).</summary>
-    public BackbonePrecision Precision { get; }
+    public BackbonePrecision Precision => copyKind.Precision;
     /// <summary>The shared derived copy of the base (bf16, channels-last and/or folded BNs) the frozen part runs on;
     /// null in the exact mode, where it runs on <see cref="BaseModel"/> itself.</summary>
     public StagedBackbone? FrozenCopy => frozenCopy;
