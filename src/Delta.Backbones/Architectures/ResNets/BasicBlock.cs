@@ -14,6 +14,8 @@ public sealed class BasicBlock : ResidualBlock
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly ProjectionShortcut? downsample;
+    private readonly ConvBatchNorm unit1;
+    private readonly ConvBatchNorm unit2;
 
     public BasicBlock(int inplanes, int planes, int stride, ProjectionShortcut? downsample) : base(nameof(BasicBlock))
     {
@@ -23,17 +25,18 @@ public sealed class BasicBlock : ResidualBlock
         bn2 = nn.BatchNorm2d(planes);
         this.downsample = downsample;
         RegisterComponents();
+        (unit1, unit2) = (new(conv1, bn1), new(conv2, bn2));
     }
 
     public override ProjectionShortcut? Downsample => downsample;
 
-    protected override IEnumerable<(Conv2d Conv, BatchNorm2d Bn)> ConvBatchNormPairs => [(conv1, bn1), (conv2, bn2)];
+    protected override IEnumerable<ConvBatchNorm> ConvBatchNorms => [unit1, unit2];
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = Normalize(bn1, conv1.call(x)).relu_();
-        h = Normalize(bn2, conv2.call(h));
+        var h = unit1.Forward(x).relu_();
+        h = unit2.Forward(h);
         var identity = downsample is null ? x : downsample.call(x);
         // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
         // skip source n_i.

@@ -17,6 +17,9 @@ public sealed class Bottleneck : ResidualBlock
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
     private readonly ProjectionShortcut? downsample;
+    private readonly ConvBatchNorm unit1;
+    private readonly ConvBatchNorm unit2;
+    private readonly ConvBatchNorm unit3;
 
     public Bottleneck(int inplanes, int planes, int stride, ProjectionShortcut? downsample, int groups, int widthPerGroup, int dilation)
         : base(nameof(Bottleneck))
@@ -30,18 +33,19 @@ public sealed class Bottleneck : ResidualBlock
         bn3 = nn.BatchNorm2d(planes * Expansion);
         this.downsample = downsample;
         RegisterComponents();
+        (unit1, unit2, unit3) = (new(conv1, bn1), new(conv2, bn2), new(conv3, bn3));
     }
 
     public override ProjectionShortcut? Downsample => downsample;
 
-    protected override IEnumerable<(Conv2d Conv, BatchNorm2d Bn)> ConvBatchNormPairs => [(conv1, bn1), (conv2, bn2), (conv3, bn3)];
+    protected override IEnumerable<ConvBatchNorm> ConvBatchNorms => [unit1, unit2, unit3];
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = Normalize(bn1, conv1.call(x)).relu_();
-        h = Normalize(bn2, conv2.call(h)).relu_();
-        h = Normalize(bn3, conv3.call(h));
+        var h = unit1.Forward(x).relu_();
+        h = unit2.Forward(h).relu_();
+        h = unit3.Forward(h);
         var identity = downsample is null ? x : downsample.call(x);
         // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
         // skip source n_i.

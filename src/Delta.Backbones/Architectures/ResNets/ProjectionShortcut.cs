@@ -9,31 +9,26 @@ namespace Delta.Backbones.Architectures.ResNets;
 /// Δ-stage calls this module directly as its n_0 source (<see cref="BackboneStage.Shortcut"/>).</summary>
 public sealed class ProjectionShortcut : nn.Module<Tensor, Tensor>
 {
-    // One tuple field, not two module fields: TorchSharp registers module-typed fields by reflection, which would
-    // list the conv and BN a second time (as "conv"/"bn" beside "0"/"1") in named_modules.
-    private readonly (Conv2d Conv, BatchNorm2d Bn) parts;
-    private bool batchNormFolded;
+    // The conv and BN are registered by name only (no module-typed fields, which TorchSharp would register a second
+    // time by reflection, as "conv"/"bn" beside "0"/"1").
+    private readonly ConvBatchNorm unit;
 
     public ProjectionShortcut(long inChannels, long outChannels, long stride) : base(nameof(ProjectionShortcut))
     {
-        parts = (nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
-        register_module("0", parts.Conv);
-        register_module("1", parts.Bn);
+        var conv = nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
+        var bn = nn.BatchNorm2d(outChannels);
+        register_module("0", conv);
+        register_module("1", bn);
+        unit = new ConvBatchNorm(conv, bn);
     }
 
     public override Tensor forward(Tensor x)
     {
-        if (batchNormFolded) return parts.Conv.call(x);
         using var scope = NewDisposeScope();
-        return parts.Bn.call(parts.Conv.call(x)).MoveToOuterDisposeScope();
+        return unit.Forward(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>Folds the BN into the conv (frozen copies only, see <see cref="BatchNormFolding"/>); the BN stays
     /// registered, so the state-dict keys do not change, but is no longer run.</summary>
-    internal void FoldBatchNorm()
-    {
-        if (batchNormFolded) return;
-        BatchNormFolding.FoldInto(parts.Conv, parts.Bn);
-        batchNormFolded = true;
-    }
+    internal void FoldBatchNorm() => unit.Fold();
 }

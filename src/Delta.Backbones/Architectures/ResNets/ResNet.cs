@@ -21,7 +21,7 @@ public sealed class ResNet : StagedBackbone
     private readonly Sequential layer3;
     private readonly Sequential layer4;
     private readonly IReadOnlyList<BackboneStage> stages;
-    private bool stemBatchNormFolded;
+    private readonly ConvBatchNorm stem;
 
     public ResNetSpec Spec { get; }
 
@@ -66,6 +66,7 @@ public sealed class ResNet : StagedBackbone
         }
         (layer1, layer2, layer3, layer4) = (built[0].Layer, built[1].Layer, built[2].Layer, built[3].Layer);
         RegisterComponents();
+        stem = new ConvBatchNorm(conv1, bn1);
 
         // Assigned after RegisterComponents and not a module type: a view, never registered twice.
         stages = built.Select((b, s) => new BackboneStage($"C{s + 2}", null, b.Blocks, b.Blocks[0].Downsample, b.InChannels, b.OutChannels, b.Stride)).ToList();
@@ -81,17 +82,14 @@ public sealed class ResNet : StagedBackbone
     public override Tensor ForwardStem(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = conv1.call(x);
-        if (!stemBatchNormFolded) h = bn1.call(h);
-        return maxpool.call(h.relu_()).MoveToOuterDisposeScope();
+        return maxpool.call(stem.Forward(x).relu_()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Folds every BN into its conv (stem, blocks, shortcuts); for frozen derived copies only, see
     /// <see cref="BatchNormFolding"/>. The BNs stay registered (same state-dict keys) but are no longer run.</summary>
     public override int FoldBatchNorms()
     {
-        if (!stemBatchNormFolded) BatchNormFolding.FoldInto(conv1, bn1);
-        stemBatchNormFolded = true;
+        stem.Fold();
         foreach (var block in stages.SelectMany(s => s.Blocks).Cast<ResidualBlock>()) block.FoldBatchNorms();
         return modules().OfType<BatchNorm2d>().Count();
     }
