@@ -54,7 +54,8 @@ public sealed class DeltaGates : SkipGates
         var channelsLast = Precision.FrozenBaseCopy.IsChannelsLast(x);
         var input = Precision.FrozenBaseCopy.Convert(x, ConvolutionDType, channelsLast);
         var weight = Precision.FrozenBaseCopy.Convert(conv.weight!, ConvolutionDType, channelsLast);
-        return nn.functional.conv2d(input, weight, null, padding: [1, 1]).to_type(ScalarType.Float32);
+        // The module's own geometry, so the bf16 path cannot drift from the fp32 one.
+        return nn.functional.conv2d(input, weight, null, conv.stride, conv.padding!, conv.dilation, conv.groups).to_type(ScalarType.Float32);
     }
 
     /// <summary>Convs: kaiming normal (fan_out, relu) as in torchvision; BN 1/0; FC: N(0, 0.01²) weights and
