@@ -33,7 +33,12 @@ for (int i = 0; i < args.Length; i++)
         case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
         case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList(), PrecisionsChosen = true }; break;
         case "--precision-images": o = o with { PrecisionImages = Int() }; break;
-        case "--train-variants": o = o with { TrainVariants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) }; break;
+        case "--train-variants":
+            var variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var unknown = variants.Except(["delta1", "delta4", "full"]).ToList();
+            if (unknown.Count > 0) throw new ArgumentException($"Unknown train variant(s) {string.Join(", ", unknown)}: delta1, delta4, full.");
+            o = o with { TrainVariants = variants };
+            break;
         case "--gate-strides": o = o with { GateStrides = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToList() }; break;
         case "--task-arch": o = o with { TaskArchitecture = Next() }; break;
         case "--task-batch": o = o with { TaskBatch = Int() }; break;

@@ -83,8 +83,6 @@ public sealed partial class Suites(BenchOptions o, Device device)
         foreach (var spec in o.TrainArchitectures)
         {
             var (arch, weights) = ArchAndWeights(spec);
-            var unknown = o.TrainVariants.Except(["delta1", "delta4", "full"]).ToList();
-            if (unknown.Count > 0) throw new ArgumentException($"Unknown train variant(s) {string.Join(", ", unknown)}: delta1, delta4, full.");
             var deltas = new[] { 1, 4 }.Where(n => o.TrainVariants.Contains($"delta{n}")).ToList();
             var variants = o.GateStrides.SelectMany(g => deltas.Select(n => (Label: g == 1 ? $"Δ({n})" : $"Δ({n}) s{g}", Delta: n, Trainable: false, Stride: g)))
                 .Concat(o.TrainVariants.Contains("full") ? [("full fine-tuning", 0, true, 1)] : []);
