@@ -12,45 +12,59 @@ const string Usage = "usage: delta bench [inference] [train] [data] [patch] [pre
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
-for (int i = 0; i < args.Length; i++)
+// A wrong option or value is the user's to fix: say which and exit 2, no stack trace.
+string[] knownSuites = ["inference", "train", "data", "patch", "precision", "detection", "segmentation"];
+try
 {
-    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-    int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
-    switch (args[i])
+    for (int i = 0; i < args.Length; i++)
     {
-        case "--device": device = Next(); break;
-        case "--batch": o = o with { TrainBatch = Int() }; break;
-        case "--inference-batch": o = o with { InferenceBatch = Int() }; break;
-        case "--size": o = o with { TrainSize = Int() }; break;
-        case "--steps": o = o with { TrainSteps = Int() }; break;
-        case "--repeats": o = o with { Repeats = Int() }; break;
-        case "--threads": threads = Int(); break;
-        case "--grad-mode":
-            var mode = Next();
-            o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
-            break;
-        case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
-        case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
-        case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList(), PrecisionsChosen = true }; break;
-        case "--precision-images": o = o with { PrecisionImages = Int() }; break;
-        case "--train-variants":
-            var variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var unknown = variants.Except(["delta1", "delta4", "full"]).ToList();
-            if (unknown.Count > 0) throw new ArgumentException($"Unknown train variant(s) {string.Join(", ", unknown)}: delta1, delta4, full.");
-            o = o with { TrainVariants = variants };
-            break;
-        case "--gate-strides": o = o with { GateStrides = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToList() }; break;
-        case "--task-arch": o = o with { TaskArchitecture = Next() }; break;
-        case "--task-batch": o = o with { TaskBatch = Int() }; break;
-        case "--task-size": o = o with { TaskSize = Int() }; break;
-        case "--json": json = Next(); break;
-        case "-h" or "--help":
-            Console.WriteLine(Usage);
-            return 0;
-        case var s when !s.StartsWith("--"): suites.Add(s); break;
-        default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
+        string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+        int Int() => ParseInt(args[i], Next());
+        switch (args[i])
+        {
+            case "--device": device = Next(); break;
+            case "--batch": o = o with { TrainBatch = Int() }; break;
+            case "--inference-batch": o = o with { InferenceBatch = Int() }; break;
+            case "--size": o = o with { TrainSize = Int() }; break;
+            case "--steps": o = o with { TrainSteps = Int() }; break;
+            case "--repeats": o = o with { Repeats = Int() }; break;
+            case "--threads": threads = Int(); break;
+            case "--grad-mode":
+                var mode = Next();
+                o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
+                break;
+            case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
+            case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
+            case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList(), PrecisionsChosen = true }; break;
+            case "--precision-images": o = o with { PrecisionImages = Int() }; break;
+            case "--train-variants":
+                var variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var unknown = variants.Except(["delta1", "delta4", "full"]).ToList();
+                if (unknown.Count > 0) throw new ArgumentException($"Unknown train variant(s) {string.Join(", ", unknown)}: delta1, delta4, full.");
+                o = o with { TrainVariants = variants };
+                break;
+            case "--gate-strides": o = o with { GateStrides = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => ParseInt("--gate-strides", v)).ToList() }; break;
+            case "--task-arch": o = o with { TaskArchitecture = Next() }; break;
+            case "--task-batch": o = o with { TaskBatch = Int() }; break;
+            case "--task-size": o = o with { TaskSize = Int() }; break;
+            case "--json": json = Next(); break;
+            case "-h" or "--help":
+                Console.WriteLine(Usage);
+                return 0;
+            case var s when !s.StartsWith("--"): suites.Add(s); break;
+            default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
+        }
     }
+    foreach (var s in suites)
+        if (!knownSuites.Contains(s)) throw new ArgumentException($"unknown suite '{s}' ({string.Join(", ", knownSuites)})");
 }
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine($"bench: {e.Message}");
+    return 2;
+}
+static int ParseInt(string option, string value) =>
+    int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{option} needs an integer, got '{value}'");
 // The load average goes into the JSON: on a shared machine it says how far the figures can be trusted.
 static string? LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
 var loadBefore = LoadAverage();
