@@ -1,4 +1,5 @@
 using Delta.Backbones.Architectures;
+using Delta.Backbones.Autograd;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -79,24 +80,40 @@ public sealed class DeltaStage : nn.Module
         var baseType = h0.dtype;
         // Gates take h_0 in the base's dtype (Δ_s casts it itself: its convolutions may compute in bf16).
         var lam = gates.call(h0);                                             // [N, P] fp32
-        var n = h0.shape[0];
         var sources = new List<Tensor>(Blocks + 1) { ToFloat32(frozen.Shortcut is null ? h0 : frozen.Shortcut.call(h0)) };
         var h = h0;
         Tensor hj = sources[0];
         for (int j = 1; j <= Blocks; j++)
         {
-            var block = ToFloat32(frozen.Blocks[j - 1].call(h));
+            var output = frozen.Blocks[j - 1].call(h);
+            if (!ReferenceEquals(h, h0) && !ReferenceEquals(h, hj)) h.Dispose();   // a bf16 cast of h_{j−1}, used up
+            var block = ToFloat32(output);
+            if (!ReferenceEquals(block, output)) output.Dispose();
             // S_j = Σ_{i<j} λ_{i,j} n_i; λ_{·,j} is the contiguous slice [offset(j), offset(j)+j) of Λ.
             var lamJ = lam.narrow(1, GatePairs.TargetOffset(j), j);            // [N, j]
-            Tensor skip = lamJ[.., 0].reshape(n, 1, 1, 1) * sources[0];
-            for (int i = 1; i < j; i++) skip = skip + lamJ[.., i].reshape(n, 1, 1, 1) * sources[i];
-            if (skip_bn is not null) skip = skip_bn[j - 1].call(skip);
+            var skip = NormalizedSkip(j, lamJ, sources);
             hj = block + skip;
+            // Each target's temporaries go as soon as they are summed, not when the stage ends (the dispose scope
+            // would otherwise keep every block output and skip term of the stage alive until then).
+            block.Dispose();
+            skip.Dispose();
             sources.Add(hj);
-            h = hj.dtype == baseType ? hj : hj.to_type(baseType);
+            if (j < Blocks) h = hj.dtype == baseType ? hj : hj.to_type(baseType);
         }
         lambda = lam.MoveToOuterDisposeScope();
         return hj.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>BN_j(S_j) (or S_j without skip BNs) over the first j sources. A training skip BN runs as one node that
+    /// recomputes S_j in backward instead of keeping it (<see cref="GatedSkipBatchNormFunction"/>).</summary>
+    private Tensor NormalizedSkip(int j, Tensor lamJ, List<Tensor> sources)
+    {
+        var used = sources.GetRange(0, j);
+        if (skip_bn is null) return GatedSkipSum.Of(lamJ, used);
+        var bn = skip_bn[j - 1];
+        if (GatedSkipBatchNormFunction.Applies(bn)) return GatedSkipBatchNormFunction.Apply(lamJ, used, bn);
+        using var sum = GatedSkipSum.Of(lamJ, used);
+        return bn.call(sum);
     }
 
     private static Tensor ToFloat32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);

@@ -35,11 +35,11 @@ public sealed class BasicBlock : ResidualBlock
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = unit1.Forward(x).relu_();
+        var h = unit1.ForwardRelu(x);
         h = unit2.Forward(h);
         var identity = downsample is null ? x : downsample.call(x);
         // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
         // skip source n_i.
-        return h.add_(identity).relu_().MoveToOuterDisposeScope();
+        return ResidualRelu(h.add_(identity)).MoveToOuterDisposeScope();
     }
 }

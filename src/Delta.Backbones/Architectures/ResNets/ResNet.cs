@@ -82,7 +82,7 @@ public sealed class ResNet : StagedBackbone
     public override Tensor ForwardStem(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return maxpool.call(stem.Forward(x).relu_()).MoveToOuterDisposeScope();
+        return maxpool.call(stem.ForwardRelu(x)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Folds every BN into its conv (stem, blocks, shortcuts); for frozen derived copies only, see

@@ -1,3 +1,4 @@
+using Delta.Backbones.Autograd;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Architectures.ResNets;
@@ -20,4 +21,10 @@ public abstract class ResidualBlock : nn.Module<Tensor, Tensor>
 
     /// <summary>Each conv with the BN that follows it, shortcut excluded.</summary>
     protected abstract IEnumerable<ConvBatchNorm> ConvBatchNorms { get; }
+
+    /// <summary>ReLU of the block's sum F(x) + shortcut(x): in place, or, when the block is frozen on a gradient path,
+    /// as an activation-free node that keeps a bool mask instead of the output (<see cref="FrozenLayerBackward"/>).
+    /// A trainable block keeps libtorch's ReLU, whose saved output is the next layer's saved input anyway.</summary>
+    protected Tensor ResidualRelu(Tensor sum) =>
+        FrozenLayerBackward.Applies(sum, ConvBatchNorms.First().Conv.weight!) ? MaskedReluFunction.Apply(sum) : sum.relu_();
 }

@@ -1,0 +1,86 @@
+using Delta.Backbones.Delta;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Delta.Backbones.Autograd;
+
+/// <summary>
+/// The Δ-stage's normalised skip term y_j = BN_j(S_j), S_j = Σ_{i&lt;j} λ_{i,j} n_i, with BN_j in training mode, as one
+/// autograd node that does not keep S_j. libtorch's BatchNorm node saves its input — one more full-size tensor per
+/// target block on top of the sources n_i, which the λ gradients need anyway. Here backward recomputes S_j from the
+/// saved sources and gates (the same ops in the same order, so the same values) and applies BatchNorm's training-mode
+/// gradient with M = N·H·W and x̂ = (S_j − μ)/σ over the batch:
+/// <code>
+///   ∂L/∂β = Σ g      ∂L/∂γ = Σ g ⊙ x̂      ∂L/∂S = γ/(σ·M) · (M·g − ∂L/∂β − x̂ ⊙ ∂L/∂γ)
+///   ∂L/∂λ_{i,j} = Σ_{c,h,w} ∂L/∂S ⊙ n_i  (per sample)      ∂L/∂n_i = λ_{i,j} · ∂L/∂S
+/// </code>
+/// The forward is the module's own BatchNorm call, so outputs and running statistics are exactly libtorch's.
+/// </summary>
+internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction<GatedSkipBatchNormFunction>
+{
+    public override string Name => nameof(GatedSkipBatchNormFunction);
+
+    /// <summary>Whether the node applies: autograd records, the activation-free mode is on and the BN normalises with
+    /// batch statistics through affine parameters (a skip BN while training).</summary>
+    public static bool Applies(BatchNorm2d bn) =>
+        FrozenLayerBackward.ActivationFree && is_grad_enabled() && bn.training && bn.weight is not null && bn.bias is not null;
+
+    /// <summary>λ_j [N, j] (λ_{i,j} for i = 0..j−1), sources n_0..n_{j−1} [N, C, H, W] fp32 ↦ BN_j(S_j) [N, C, H, W].</summary>
+    public static Tensor Apply(Tensor gates, IReadOnlyList<Tensor> sources, BatchNorm2d bn)
+    {
+        if (gates.shape[1] != sources.Count)
+            throw new ArgumentException($"{gates.shape[1]} gates for {sources.Count} skip sources.");
+        var args = new object[4 + sources.Count];
+        (args[0], args[1], args[2], args[3]) = (bn, gates, bn.weight!, bn.bias!);
+        for (int i = 0; i < sources.Count; i++) args[4 + i] = sources[i];
+        var y = apply(args);
+        CustomFunctionLifetime.ReleaseOutputCache();
+        return y;
+    }
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        CustomFunctionLifetime.RecordForward(ctx);
+        var bn = (BatchNorm2d)vars[0];
+        var gates = (Tensor)vars[1];
+        var sources = vars.Skip(4).Cast<Tensor>().ToList();
+        using var scope = NewDisposeScope();
+        var y = bn.call(GatedSkipSum.Of(gates, sources));
+        ctx.save_for_backward([gates, bn.weight!, .. sources]);
+        ctx.save_data("eps", bn.eps);
+        return y.MoveToOuterDisposeScope();
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        CustomFunctionLifetime.ReleaseHandedOver();
+        var eps = (double)ctx.get_data("eps");
+        var grads = new List<Tensor> { null! };   // the BatchNorm2d argument is not a tensor
+        using (NewDisposeScope())
+        {
+            var saved = ctx.get_saved_variables();
+            var (gates, gamma, sources) = (saved[0], saved[1], saved.Skip(2).ToList());
+            var n = gates.shape[0];
+            long count = gradOutput.numel() / gradOutput.shape[1];                   // M = N·H·W
+            long[] reduce = [0, 2, 3];
+            var s = GatedSkipSum.Of(gates, sources);
+            var mean = s.mean(reduce, keepdim: true);
+            var centered = s.sub_(mean);                                            // S − μ, in place on the recomputed S
+            var invStd = centered.square().mean(reduce, keepdim: true).add_(eps).rsqrt_();
+            var normalized = centered.mul_(invStd);                                  // x̂
+            var gradBeta = gradOutput.sum(reduce, keepdim: true);
+            var gradGamma = (gradOutput * normalized).sum(reduce, keepdim: true);
+            // ∂L/∂S = γ/(σ·M) · (M·g − Σg − x̂·Σ(g·x̂)), built in place on x̂'s buffer.
+            var gradSum = normalized.mul_(gradGamma).neg_().add_(gradOutput, count).sub_(gradBeta)
+                .mul_(gamma.reshape(1, -1, 1, 1) * invStd / count);
+            var gradGates = stack(sources.Select(source => (gradSum * source).sum([1, 2, 3])).ToList(), 1);   // [N, j]
+            grads.Add(CustomFunctionLifetime.HandOver(gradGates));
+            grads.Add(CustomFunctionLifetime.HandOver(gradGamma.flatten()));
+            grads.Add(CustomFunctionLifetime.HandOver(gradBeta.flatten()));
+            for (int i = 0; i < sources.Count; i++)
+                grads.Add(CustomFunctionLifetime.HandOver(gradSum * gates[.., i].reshape(n, 1, 1, 1)));
+        }
+        gradOutput.Dispose();
+        return grads;
+    }
+}
