@@ -82,11 +82,12 @@ public sealed partial class Suites
             using var model = new FasterRcnn(backbone, new DetectorSettings());
             using var batch = RandomDetectionBatch(o.TaskBatch, o.TaskSize);
             using var generator = new Generator(0);
-            var rate = TrainStepRate(model.TrainableParameters, o.TaskBatch, () => model.Losses(batch, generator), m => model.train(m));
+            var (rate, peakRss, stepMemory) = TrainStepRate(model.TrainableParameters, o.TaskBatch, () => model.Losses(batch, generator), m => model.train(m));
             var settings = S(("arch", arch), ("delta", 4), ("batch", o.TaskBatch), ("size", o.TaskSize), ("steps", o.TrainSteps),
                 ("boxes/image", 3), ("classes", 20), ("precision", precision.Label));
             yield return new("detection", $"faster r-cnn fpn {arch} Δ(4){precision.Suffix} train step", rate, "img/s", settings);
-            yield return new("detection", $"faster r-cnn fpn {arch} Δ(4){precision.Suffix} peak RSS", Timing.PeakRssMb(), "MB", settings);
+            yield return new("detection", $"faster r-cnn fpn {arch} Δ(4){precision.Suffix} peak RSS", peakRss, "MB", settings);
+            if (!device.is_cuda) yield return new("detection", $"faster r-cnn fpn {arch} Δ(4){precision.Suffix} step memory", stepMemory, "MB", settings);
         }
     }
 

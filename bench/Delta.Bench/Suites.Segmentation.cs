@@ -27,12 +27,13 @@ public sealed partial class Suites
             using var g = new Generator(2);
             using var x = randn([o.TaskBatch, 3, o.TaskSize, o.TaskSize], generator: g).to(device);
             using var y = randint(0, classes, [o.TaskBatch, o.TaskSize, o.TaskSize], generator: g).to(device);
-            var rate = TrainStepRate(model.TrainableParameters, o.TaskBatch,
+            var (rate, peakRss, stepMemory) = TrainStepRate(model.TrainableParameters, o.TaskBatch,
                 () => new Dictionary<string, Tensor> { ["ce"] = SegmentationLoss.CrossEntropy(model.Forward(x).Logits, y) }, model.Train);
             var settings = S(("arch", arch), ("delta", 4), ("batch", o.TaskBatch), ("size", o.TaskSize), ("steps", o.TrainSteps),
                 ("classes", classes), ("output stride", outputStride), ("precision", precision.Label));
             yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} train step", rate, "img/s", settings);
-            yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} peak RSS", Timing.PeakRssMb(), "MB", settings);
+            yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} peak RSS", peakRss, "MB", settings);
+            if (!device.is_cuda) yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} step memory", stepMemory, "MB", settings);
         }
     }
 }

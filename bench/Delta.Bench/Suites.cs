@@ -20,7 +20,11 @@ public sealed partial class Suites(BenchOptions o, Device device)
 {
     private Dictionary<string, string> S(params (string, object)[] kv) =>
         kv.ToDictionary(p => p.Item1, p => Convert.ToString(p.Item2, System.Globalization.CultureInfo.InvariantCulture)!)
-          .Concat(new Dictionary<string, string> { ["device"] = device.ToString(), ["threads"] = get_num_threads().ToString() })
+          .Concat(new Dictionary<string, string>
+          {
+              ["device"] = device.ToString(), ["threads"] = get_num_threads().ToString(),
+              ["frozen backward"] = Delta.Backbones.Autograd.FrozenLayerBackward.ActivationFree ? "activation-free" : "libtorch",
+          })
           .ToDictionary(p => p.Key, p => p.Value);
 
     /// <summary>resnet18_cntk (real weights) eval vs ONNX Runtime on the same ONNX file, same thread count, interleaved.
@@ -83,6 +87,8 @@ public sealed partial class Suites(BenchOptions o, Device device)
         foreach (var spec in o.TrainArchitectures)
         {
             var (arch, weights) = ArchAndWeights(spec);
+            var fullStepMemory = double.NaN;
+            var deltaStepMemory = new List<(string Name, double Mb, Dictionary<string, string> Settings)>();
             var deltas = new[] { 1, 4 }.Where(n => o.TrainVariants.Contains($"delta{n}")).ToList();
             var variants = o.GateStrides.SelectMany(g => deltas.Select(n => (Label: g == 1 ? $"Δ({n})" : $"Δ({n}) s{g}", Delta: n, Trainable: false, Stride: g)))
                 .Concat(o.TrainVariants.Contains("full") ? [("full fine-tuning", 0, true, 1)] : []);
@@ -100,13 +106,19 @@ public sealed partial class Suites(BenchOptions o, Device device)
                 manual_seed(0);
                 using var x = randn(o.TrainBatch, 3, o.TrainSize, o.TrainSize).to(device);
                 using var y = randint(0, 10, [o.TrainBatch], dtype: ScalarType.Int64).to(device);
-                var rate = TrainStepRate(parameters, o.TrainBatch,
+                var (rate, peakRss, stepMemory) = TrainStepRate(parameters, o.TrainBatch,
                     () => new Dictionary<string, Tensor> { ["ce"] = nn.functional.cross_entropy(head.call(backbone.Forward(x).Pooled), y) },
                     m => { backbone.Train(m); head.train(m); });
                 var settings = S(("arch", arch), ("batch", o.TrainBatch), ("size", o.TrainSize), ("steps", o.TrainSteps),
                     ("trainable", parameters.Sum(p => p.numel())), ("precision", precision.Label));
                 yield return new("train", $"{arch} {label}{precision.Suffix} train step", rate, "img/s", settings);
-                yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", Timing.PeakRssMb(), "MB", settings);
+                yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", peakRss, "MB", settings);
+                if (!device.is_cuda)
+                {
+                    yield return new("train", $"{arch} {label}{precision.Suffix} step memory", stepMemory, "MB", settings);
+                    if (trainable) fullStepMemory = stepMemory;
+                    else deltaStepMemory.Add(($"{arch} {label}{precision.Suffix}", stepMemory, settings));
+                }
                 // The same network in eval (Δ-modules and head included), no autograd; the .cpu() read makes a CUDA
                 // run wait for its kernels, so the time is the device's.
                 backbone.Train(false); head.eval();
@@ -117,12 +129,18 @@ public sealed partial class Suites(BenchOptions o, Device device)
                 }, 2, Math.Max(3, o.TrainSteps));
                 yield return new("train", $"{arch} {label}{precision.Suffix} inference", o.TrainBatch / inference, "img/s", settings);
             }
+            // Δ-training's step memory against full fine-tuning's (the "≤ 50 %"), once both have run.
+            if (fullStepMemory > 0)
+                foreach (var (name, mb, settings) in deltaStepMemory)
+                    yield return new("train", $"{name} step memory / full fine-tuning", mb / fullStepMemory, "x", settings);
         }
     }
 
     /// <summary>img/s of <see cref="BenchOptions.TrainSteps"/> steps of the host's <see cref="Trainer"/> (AdamW, the
-    /// same batch every step) after 2 warm-up steps; <paramref name="losses"/> computes one step's named losses.</summary>
-    internal double TrainStepRate(IReadOnlyList<Parameter> parameters, int batch, Func<IReadOnlyDictionary<string, Tensor>> losses, Action<bool> setTrainMode)
+    /// same batch every step) after 2 warm-up steps, the process's peak RSS until then, and the memory of one more step
+    /// (<see cref="Timing.StepMemoryMb"/>; host memory: meaningful on CPU only); <paramref name="losses"/> computes one
+    /// step's named losses.</summary>
+    internal (double Rate, double PeakRssMb, double StepMemoryMb) TrainStepRate(IReadOnlyList<Parameter> parameters, int batch, Func<IReadOnlyDictionary<string, Tensor>> losses, Action<bool> setTrainMode)
     {
         var batches = Enumerable.Range(0, o.TrainSteps + 2).Select(_ => new Step()).ToList();
         var trainer = new Trainer();
@@ -140,7 +158,16 @@ public sealed partial class Suites(BenchOptions o, Device device)
             Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
             Hyper = loop.Hyper with { MaxSteps = o.TrainSteps },
         }, CancellationToken.None);
-        return o.TrainSteps * batch / watch.Elapsed.TotalSeconds;
+        var rate = o.TrainSteps * batch / watch.Elapsed.TotalSeconds;
+        var peakRss = Timing.PeakRssMb();   // before the memory step resets the high-water mark
+        // One more step for memory, untimed (see Timing.StepMemoryMb); a fresh Fit, so AdamW's state is allocated
+        // inside it and counts, as it would in PyTorch's max_memory_allocated.
+        var stepMemory = Timing.StepMemoryMb(() => trainer.Fit(new TrainLoop<Step>
+        {
+            Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
+            Hyper = loop.Hyper with { MaxSteps = 1 },
+        }, CancellationToken.None));
+        return (rate, peakRss, stepMemory);
     }
 
     internal static (string Architecture, string Weights) ArchAndWeights(string spec)

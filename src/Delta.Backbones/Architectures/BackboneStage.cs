@@ -26,7 +26,14 @@ public sealed record BackboneStage(
     public Tensor ForwardPlain(Tensor x)
     {
         var h = Enter(x);
-        foreach (var block in Blocks) h = block.call(h);
+        foreach (var block in Blocks)
+        {
+            var next = block.call(h);
+            // Each block output is freed once the next block has read it (autograd keeps its own reference where
+            // it needs one), so a stage holds one output at a time instead of all of them until the caller's scope ends.
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
         return h;
     }
 }

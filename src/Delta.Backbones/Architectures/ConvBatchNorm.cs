@@ -28,7 +28,8 @@ public sealed class ConvBatchNorm(Conv2d conv, BatchNorm2d bn)
     internal Tensor ForwardUnrecorded(Tensor x)
     {
         var y = conv.call(x);
-        return Folded ? y : bn.call(y);
+        if (Folded) return y;
+        using (y) return bn.call(y);   // the conv output is freed now, not when the caller's scope ends
     }
 
     /// <summary>The per-channel factor an eval-mode BN applies to its input's gradient, γ / √(σ² + ε) as

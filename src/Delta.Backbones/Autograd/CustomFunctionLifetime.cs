@@ -36,8 +36,33 @@ internal static class CustomFunctionLifetime
             throw new NotSupportedException("TorchSharp's AutogradContext has no private _node field: Delta's activation-free frozen-layer backward is written against TorchSharp 0.107 and needs review for this version.");
     }
 
-    /// <summary>Call from <c>forward</c>: remembers the context whose node <see cref="ReleaseOutputCache"/> cleans.</summary>
-    internal static void RecordForward(autograd.AutogradContext ctx) => lastForward = ctx;
+    /// <summary>Call from <c>forward</c>: remembers the context whose node <see cref="ReleaseOutputCache"/> cleans, and
+    /// whether its saved tensors go after its backward (<see cref="FrozenLayerBackward.SingleBackward"/>).</summary>
+    internal static void RecordForward(autograd.AutogradContext ctx)
+    {
+        lastForward = ctx;
+        ctx.save_data(ReleaseKey, FrozenLayerBackward.ReleasesAfterBackward);
+    }
+
+    /// <summary>Call first in <c>backward</c>, before reading what forward saved: a node whose saved tensors are gone
+    /// cannot compute a gradient, and an exception cannot leave libtorch's engine, so the process ends with the cause.</summary>
+    internal static void EnsureSavedTensors(autograd.AutogradContext ctx, string function)
+    {
+        if (ctx.get_data(ReleasedKey) is true)
+            Environment.FailFast($"{function}: a second backward pass (retain_graph) through a graph recorded under FrozenLayerBackward.SingleBackward(), whose nodes have freed what they saved. Record that forward outside SingleBackward() or under FrozenLayerBackward.Standard().");
+    }
+
+    /// <summary>Call last in <c>backward</c>: frees the saved tensors if the node was recorded under
+    /// <see cref="FrozenLayerBackward.SingleBackward"/>.</summary>
+    internal static void ReleaseSavedIfSingleBackward(autograd.AutogradContext ctx)
+    {
+        if (ctx.get_data(ReleaseKey) is not true) return;
+        ctx.save_data(ReleasedKey, true);
+        ctx.Dispose();
+    }
+
+    private const string ReleaseKey = "delta.releaseAfterBackward";
+    private const string ReleasedKey = "delta.released";
 
     /// <summary>Call right after <c>apply</c>: disposes the node's zero-gradient output cache.</summary>
     internal static void ReleaseOutputCache()

@@ -45,6 +45,7 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        CustomFunctionLifetime.EnsureSavedTensors(ctx, Name);
         CustomFunctionLifetime.ReleaseHandedOver();
         var unit = (ConvBatchNorm)ctx.get_data("unit");
         var inputSize = (long[])ctx.get_data("inputSize");
@@ -59,6 +60,7 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
             CustomFunctionLifetime.HandOver(gradInput);
         }
         gradOutput.Dispose();
+        CustomFunctionLifetime.ReleaseSavedIfSingleBackward(ctx);
         return [gradInput, null!, null!];
     }
 

@@ -28,6 +28,7 @@ public static class FrozenLayerBackward
         string.Equals(Environment.GetEnvironmentVariable(EnvironmentVariable), "standard", StringComparison.OrdinalIgnoreCase);
 
     [ThreadStatic] private static int standardScopes;
+    [ThreadStatic] private static int singleBackwardScopes;
 
     /// <summary>True unless a <see cref="Standard"/> scope is open on this thread or <see cref="EnvironmentVariable"/>
     /// says <c>standard</c>.</summary>
@@ -38,15 +39,32 @@ public static class FrozenLayerBackward
     public static IDisposable Standard()
     {
         standardScopes++;
-        return new Restore();
+        return new Restore(() => standardScopes--);
     }
+
+    /// <summary>
+    /// Until disposed, activation-free nodes recorded on this thread free what they saved as soon as their backward has
+    /// run, as libtorch's own nodes do when the graph is not retained. Without it they keep it until the graph is freed
+    /// (TorchSharp's custom nodes cannot tell whether the graph is retained), which keeps every stage's masks and skip
+    /// sources through the whole backward pass. Open it around a forward pass whose graph is walked exactly once — the
+    /// host's training step does. A second backward through such a node (<c>retain_graph</c>) cannot be reported as
+    /// an exception from inside libtorch's engine; it ends the process with a message naming this scope.
+    /// </summary>
+    public static IDisposable SingleBackward()
+    {
+        singleBackwardScopes++;
+        return new Restore(() => singleBackwardScopes--);
+    }
+
+    /// <summary>Whether nodes recorded now free their saved tensors after their backward (<see cref="SingleBackward"/>).</summary>
+    internal static bool ReleasesAfterBackward => singleBackwardScopes > 0;
 
     /// <summary>An activation-free node applies when autograd will record this op, the input needs a gradient and the
     /// weight does not (a frozen layer on the gradient path to a Δ-module).</summary>
     internal static bool Applies(Tensor input, Tensor weight) =>
         ActivationFree && is_grad_enabled() && input.requires_grad && !weight.requires_grad;
 
-    private sealed class Restore : IDisposable
+    private sealed class Restore(Action close) : IDisposable
     {
         private bool disposed;
 
@@ -54,7 +72,7 @@ public static class FrozenLayerBackward
         {
             if (disposed) return;
             disposed = true;
-            standardScopes--;
+            close();
         }
     }
 }

@@ -53,6 +53,7 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        CustomFunctionLifetime.EnsureSavedTensors(ctx, Name);
         CustomFunctionLifetime.ReleaseHandedOver();
         var eps = (double)ctx.get_data("eps");
         var grads = new List<Tensor> { null! };   // the BatchNorm2d argument is not a tensor
@@ -81,6 +82,7 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
                 grads.Add(CustomFunctionLifetime.HandOver(gradSum * gates[.., i].reshape(n, 1, 1, 1)));
         }
         gradOutput.Dispose();
+        CustomFunctionLifetime.ReleaseSavedIfSingleBackward(ctx);
         return grads;
     }
 }

@@ -27,6 +27,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        CustomFunctionLifetime.EnsureSavedTensors(ctx, Name);
         CustomFunctionLifetime.ReleaseHandedOver();
         Tensor gradInput;
         using (NewDisposeScope())
@@ -35,6 +36,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
             CustomFunctionLifetime.HandOver(gradInput);
         }
         gradOutput.Dispose();
+        CustomFunctionLifetime.ReleaseSavedIfSingleBackward(ctx);
         return [gradInput];
     }
 }

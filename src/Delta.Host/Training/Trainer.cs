@@ -1,3 +1,4 @@
+using Delta.Backbones.Autograd;
 using System.Diagnostics;
 using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
@@ -119,6 +120,8 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
                         using (var scope = NewDisposeScope())
                         {
                             optimizer.zero_grad();
+                            // One backward per forward: frozen layers may free what they saved as their backward runs.
+                            using var singleBackward = FrozenLayerBackward.SingleBackward();
                             var losses = loop.Losses(batch);
                             if (losses.Count == 0) throw new InvalidOperationException("The task returned no losses.");
                             if (lossNames.Length == 0) lossNames = losses.Keys.ToArray();

@@ -1,3 +1,4 @@
+using Delta.Backbones.Autograd;
 using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Losses;
@@ -102,6 +103,7 @@ public sealed class AddaTrainer : IDisposable
         var device = target.Backbone.Device;
         target.Backbone.Train(true);
         encoderOptimizer.zero_grad();
+        using var singleBackward = FrozenLayerBackward.SingleBackward();   // one backward per forward
         var ft = target.Features(Batch(targetImages.Images, targetBatches, device));
         var logits = Discriminator.call(ft);
         var loss = nn.functional.binary_cross_entropy_with_logits(logits, ones_like(logits));   // inverted label

@@ -1,3 +1,4 @@
+using Delta.Backbones.Autograd;
 using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Losses;
@@ -33,6 +34,7 @@ public static class SourceTraining
             var x = data.Images.index_select(0, idx).to(device);
             var y = data.Labels.index_select(0, idx).to(device);
             opt.zero_grad();
+            using var singleBackward = FrozenLayerBackward.SingleBackward();   // one backward per forward
             var f = encoder.Features(x);
             var loss = nn.functional.cross_entropy(classifier.call(f), y);
             if (uniformPrior) loss = loss + s.UniformWeight * UniformityLoss.Compute(f, s.UniformTemperature);

@@ -230,6 +230,7 @@ public class ActivationFreeBackwardTests
         Dictionary<string, Tensor> Gradients(bool standard, out Tensor pooled)
         {
             using var libtorchNodes = standard ? FrozenLayerBackward.Standard() : null;
+            using var singleBackward = standard ? null : FrozenLayerBackward.SingleBackward();   // as the Trainer runs it
             foreach (var p in backbone.TrainableParameters) p.grad = null;
             var features = backbone.Forward(input);
             pooled = features.Pooled.detach();
@@ -255,5 +256,22 @@ public class ActivationFreeBackwardTests
             Assert.True(error < GradientTolerance * 10, $"{name}: gradient error {error:E2} of the layer's largest gradient");
         }
         Assert.All(backbone.BaseModel.parameters(), p => Assert.Null(p.grad));
+    }
+
+    [Fact]
+    public void SingleBackwardScopesNestAndEnd()
+    {
+        Assert.False(FrozenLayerBackward.ReleasesAfterBackward);
+        using (FrozenLayerBackward.SingleBackward())
+        {
+            using (FrozenLayerBackward.SingleBackward()) Assert.True(FrozenLayerBackward.ReleasesAfterBackward);
+            Assert.True(FrozenLayerBackward.ReleasesAfterBackward);
+        }
+        Assert.False(FrozenLayerBackward.ReleasesAfterBackward);
+        var scope = FrozenLayerBackward.Standard();
+        Assert.False(FrozenLayerBackward.ActivationFree);
+        scope.Dispose();
+        scope.Dispose();   // a second dispose does not reopen anything
+        Assert.True(FrozenLayerBackward.ActivationFree);
     }
 }

@@ -35,11 +35,13 @@ public sealed class BasicBlock : ResidualBlock
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = unit1.ForwardRelu(x);
-        h = unit2.Forward(h);
-        var identity = downsample is null ? x : downsample.call(x);
+        // Intermediates are freed as soon as they are read (see Bottleneck).
+        Tensor h;
+        using (var a = unit1.ForwardRelu(x))
+            h = unit2.Forward(a);
+        using var projected = downsample?.call(x);
         // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
         // skip source n_i.
-        return ResidualRelu(h.add_(identity)).MoveToOuterDisposeScope();
+        return ResidualRelu(h.add_(projected ?? x)).MoveToOuterDisposeScope();
     }
 }

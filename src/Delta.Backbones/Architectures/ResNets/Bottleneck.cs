@@ -43,12 +43,15 @@ public sealed class Bottleneck : ResidualBlock
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = unit1.ForwardRelu(x);
-        h = unit2.ForwardRelu(h);
-        h = unit3.Forward(h);
-        var identity = downsample is null ? x : downsample.call(x);
+        // Intermediates are freed as soon as they are read (autograd keeps its own references where it needs them):
+        // a block then holds two or three maps at a time instead of all of them until it returns.
+        Tensor h;
+        using (var a = unit1.ForwardRelu(x))
+        using (var b = unit2.ForwardRelu(a))
+            h = unit3.Forward(b);
+        using var projected = downsample?.call(x);
         // In place on h (no backward needs a BN or conv output), never on x: the Δ cascade keeps x alive as a
         // skip source n_i.
-        return ResidualRelu(h.add_(identity)).MoveToOuterDisposeScope();
+        return ResidualRelu(h.add_(projected ?? x)).MoveToOuterDisposeScope();
     }
 }

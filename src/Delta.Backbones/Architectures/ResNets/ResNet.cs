@@ -82,7 +82,8 @@ public sealed class ResNet : StagedBackbone
     public override Tensor ForwardStem(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return maxpool.call(stem.ForwardRelu(x)).MoveToOuterDisposeScope();
+        using var stemOutput = stem.ForwardRelu(x);   // freed once pooled
+        return maxpool.call(stemOutput).MoveToOuterDisposeScope();
     }
 
     /// <summary>Folds every BN into its conv (stem, blocks, shortcuts); for frozen derived copies only, see

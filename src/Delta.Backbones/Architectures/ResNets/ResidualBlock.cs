@@ -25,6 +25,9 @@ public abstract class ResidualBlock : nn.Module<Tensor, Tensor>
     /// <summary>ReLU of the block's sum F(x) + shortcut(x): in place, or, when the block is frozen on a gradient path,
     /// as an activation-free node that keeps a bool mask instead of the output (<see cref="FrozenLayerBackward"/>).
     /// A trainable block keeps libtorch's ReLU, whose saved output is the next layer's saved input anyway.</summary>
-    protected Tensor ResidualRelu(Tensor sum) =>
-        FrozenLayerBackward.Applies(sum, ConvBatchNorms.First().Conv.weight!) ? MaskedReluFunction.Apply(sum) : sum.relu_();
+    protected Tensor ResidualRelu(Tensor sum)
+    {
+        if (!FrozenLayerBackward.Applies(sum, ConvBatchNorms.First().Conv.weight!)) return sum.relu_();
+        using (sum) return MaskedReluFunction.Apply(sum);
+    }
 }
