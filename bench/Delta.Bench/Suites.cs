@@ -113,7 +113,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
                     ("trainable", parameters.Sum(p => p.numel())), ("precision", precision.Label));
                 yield return new("train", $"{arch} {label}{precision.Suffix} train step", rate, "img/s", settings);
                 yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", peakRss, "MB", settings);
-                if (!device.is_cuda)
+                if (device.type != TorchSharp.DeviceType.CUDA)
                 {
                     yield return new("train", $"{arch} {label}{precision.Suffix} step memory", stepMemory, "MB", settings);
                     if (trainable) fullStepMemory = stepMemory;

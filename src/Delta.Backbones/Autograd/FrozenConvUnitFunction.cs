@@ -55,7 +55,8 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
             var g = gradOutput;
             if ((bool)ctx.get_data("relu")) g = g.mul(ctx.get_saved_variables()[0]);
             var scale = unit.InputGradientScale(g.dtype);
-            if (scale is not null) g = g.mul(scale);
+            // In place when g is already this function's own temporary: one full-size buffer, not two.
+            if (scale is not null) g = ReferenceEquals(g, gradOutput) ? g.mul(scale) : g.mul_(scale);
             gradInput = TransposedConvolution(unit.Conv, g, inputSize);
             CustomFunctionLifetime.HandOver(gradInput);
         }

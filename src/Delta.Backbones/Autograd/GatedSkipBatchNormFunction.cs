@@ -70,11 +70,17 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
             var invStd = centered.square().mean(reduce, keepdim: true).add_(eps).rsqrt_();
             var normalized = centered.mul_(invStd);                                  // x̂
             var gradBeta = gradOutput.sum(reduce, keepdim: true);
-            var gradGamma = (gradOutput * normalized).sum(reduce, keepdim: true);
+            Tensor gradGamma;
+            using (var product = gradOutput * normalized) gradGamma = product.sum(reduce, keepdim: true);
             // ∂L/∂S = γ/(σ·M) · (M·g − Σg − x̂·Σ(g·x̂)), built in place on x̂'s buffer.
             var gradSum = normalized.mul_(gradGamma).neg_().add_(gradOutput, count).sub_(gradBeta)
                 .mul_(gamma.reshape(1, -1, 1, 1) * invStd / count);
-            var gradGates = stack(sources.Select(source => (gradSum * source).sum([1, 2, 3])).ToList(), 1);   // [N, j]
+            // Every full-size temporary is freed as soon as it is reduced: backward holds S's buffer and one product.
+            var gradGates = stack(sources.Select(source =>
+            {
+                using var product = gradSum * source;
+                return product.sum([1, 2, 3]);
+            }).ToList(), 1);                                                                               // [N, j]
             grads.Add(CustomFunctionLifetime.HandOver(gradGates));
             grads.Add(CustomFunctionLifetime.HandOver(gradGamma.flatten()));
             grads.Add(CustomFunctionLifetime.HandOver(gradBeta.flatten()));
