@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Delta.Backbones.Autograd;
 
 /// <summary>
-/// y = ReLU(x) as an autograd node that saves a bool mask of y &gt; 0 (one byte per element) instead of y itself:
+/// y = ReLU(x) as an autograd node that saves a one-byte mask of y &gt; 0 (<see cref="ReluMask"/>) instead of y itself:
 /// ∂L/∂x = [y &gt; 0] ⊙ ∂L/∂y. For the ReLU after a frozen residual block's sum (see <see cref="FrozenLayerBackward"/>).
 /// </summary>
 internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedReluFunction>
@@ -21,7 +21,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
     {
         CustomFunctionLifetime.RecordForward(ctx);
         var y = nn.functional.relu((Tensor)vars[0]);
-        ctx.save_for_backward([y.gt(0)]);
+        ctx.save_for_backward([ReluMask.Of(y)]);
         return y;
     }
 
@@ -32,7 +32,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
         Tensor gradInput;
         using (NewDisposeScope())
         {
-            gradInput = gradOutput.mul(ctx.get_saved_variables()[0]);
+            gradInput = ReluMask.Apply(gradOutput, ctx.get_saved_variables()[0]);
             CustomFunctionLifetime.HandOver(gradInput);
         }
         gradOutput.Dispose();
