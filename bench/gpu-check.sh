@@ -7,7 +7,8 @@
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
-# Results land in $OUT (delta.json, delta-detection.json, pytorch.json, compare.txt) when $OUT is set, else in .gpu/results/.
+# Results land in $OUT (delta.json, delta-detection.json, gpu-memory.txt, pytorch.json, compare.txt) when $OUT is set,
+# else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
 # the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, STEPS=.
 set -euo pipefail
@@ -48,6 +49,28 @@ case "${1:-}" in
     # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
     bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch 4 --task-size 512 --steps 10 \
       --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
+    # Delta's own GPU memory (TorchSharp 0.107 exposes no allocator statistics): one process per variant, the GPU's
+    # memory.used sampled every 100 ms by nvidia-smi; the peak includes the CUDA context and what libtorch's caching
+    # allocator reserved, for both sides of the ratio alike.
+    for v in delta1 delta4 full; do
+      nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$out/gpumem-$v.txt" 2>/dev/null &
+      sampler=$!
+      bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --train-variants "$v" \
+        --batch "$BATCH" --size "$SIZE" --steps 3 > "$out/delta-memory-$v.txt" 2>&1 || echo "memory run $v failed (see delta-memory-$v.txt)"
+      kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+    done
+    python3 - "$out" <<'PY' | tee "$out/gpu-memory.txt"
+import sys, pathlib
+out = pathlib.Path(sys.argv[1])
+peak = {}
+for v in ("delta1", "delta4", "full"):
+    values = [int(l) for l in (out / f"gpumem-{v}.txt").read_text().split() if l.strip().isdigit()] if (out / f"gpumem-{v}.txt").exists() else []
+    peak[v] = max(values) if values else float("nan")
+print("Delta GPU memory, peak memory.used during one train-suite process (MiB, CUDA context included):")
+for v in ("delta1", "delta4", "full"):
+    ratio = peak[v] / peak["full"] if peak["full"] == peak["full"] and peak["full"] > 0 else float("nan")
+    print(f"  {v:7s} {peak[v]:>8} MiB   / full fine-tuning {ratio:.2f}   (target <= 0.50 for delta1, delta4)")
+PY
     python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16,bf16base --full \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt"
     det=(); [ -s "$out/delta-detection.json" ] && det=("$out/delta-detection.json")

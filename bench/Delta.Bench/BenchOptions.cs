@@ -26,6 +26,10 @@ public sealed record BenchOptions
     /// <summary>Which train-suite variants run: "delta1", "delta4", "full". One per process gives a clean peak RSS
     /// (a process's high-water mark cannot drop below what earlier models left resident).</summary>
     public IReadOnlyList<string> TrainVariants { get; init; } = ["delta1", "delta4", "full"];
+    /// <summary>--exact-memory: glibc's mmap threshold fixed at 128 KiB for the whole run, so RSS follows live tensors
+    /// and the train, detection and segmentation suites report each variant's step memory (see
+    /// <see cref="Timing.StepMemoryMb"/>). The page faults this costs make the run's throughputs slower: time without it.</summary>
+    public bool ExactMemory { get; init; }
     /// <summary>Detection/segmentation suites: batch and (square) input size of a training step.</summary>
     public int TaskBatch { get; init; } = 2;
     public int TaskSize { get; init; } = 256;

@@ -7,8 +7,8 @@ using TorchSharp;
 // delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N]
 //             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
 //             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N]
-//             [--task-size N] [--json FILE]
-const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--json FILE]";
+//             [--task-size N] [--exact-memory] [--json FILE]
+const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
@@ -48,6 +48,7 @@ try
             case "--task-batch": o = o with { TaskBatch = Int() }; break;
             case "--task-size": o = o with { TaskSize = Int() }; break;
             case "--json": json = Next(); break;
+            case "--exact-memory": o = o with { ExactMemory = true }; break;
             case "-h" or "--help":
                 Console.WriteLine(Usage);
                 return 0;
@@ -68,6 +69,7 @@ static int ParseInt(string option, string value) =>
 // The load average goes into the JSON: on a shared machine it says how far the figures can be trusted.
 static string? LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
 var loadBefore = LoadAverage();
+if (o.ExactMemory && Timing.FixMmapThreshold() is { } memoryProblem) { Console.Error.WriteLine($"bench: --exact-memory: {memoryProblem}"); return 2; }
 if (suites.Count == 0) suites = ["inference", "train", "data", "patch"];
 if (threads is { } t) torch.set_num_threads(t);
 var dev = device == "cpu" ? torch.CPU : torch.cuda.is_available() ? new torch.Device(device) : throw new ArgumentException("CUDA is not available to this build.");

@@ -113,7 +113,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
                     ("trainable", parameters.Sum(p => p.numel())), ("precision", precision.Label));
                 yield return new("train", $"{arch} {label}{precision.Suffix} train step", rate, "img/s", settings);
                 yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", peakRss, "MB", settings);
-                if (device.type != TorchSharp.DeviceType.CUDA)
+                if (o.ExactMemory && device.type != TorchSharp.DeviceType.CUDA)
                 {
                     yield return new("train", $"{arch} {label}{precision.Suffix} step memory", stepMemory, "MB", settings);
                     if (trainable) fullStepMemory = stepMemory;
@@ -137,9 +137,9 @@ public sealed partial class Suites(BenchOptions o, Device device)
     }
 
     /// <summary>img/s of <see cref="BenchOptions.TrainSteps"/> steps of the host's <see cref="Trainer"/> (AdamW, the
-    /// same batch every step) after 2 warm-up steps, the process's peak RSS until then, and the memory of one more step
-    /// (<see cref="Timing.StepMemoryMb"/>; host memory: meaningful on CPU only); <paramref name="losses"/> computes one
-    /// step's named losses.</summary>
+    /// same batch every step) after 2 warm-up steps, the process's peak RSS until then, and with --exact-memory the
+    /// memory of one more step (<see cref="Timing.StepMemoryMb"/>; host memory: CPU runs only; NaN otherwise);
+    /// <paramref name="losses"/> computes one step's named losses.</summary>
     internal (double Rate, double PeakRssMb, double StepMemoryMb) TrainStepRate(IReadOnlyList<Parameter> parameters, int batch, Func<IReadOnlyDictionary<string, Tensor>> losses, Action<bool> setTrainMode)
     {
         var batches = Enumerable.Range(0, o.TrainSteps + 2).Select(_ => new Step()).ToList();
@@ -160,8 +160,11 @@ public sealed partial class Suites(BenchOptions o, Device device)
         }, CancellationToken.None);
         var rate = o.TrainSteps * batch / watch.Elapsed.TotalSeconds;
         var peakRss = Timing.PeakRssMb();   // before the memory step resets the high-water mark
-        // One more step for memory, untimed (see Timing.StepMemoryMb); a fresh Fit, so AdamW's state is allocated
-        // inside it and counts, as it would in PyTorch's max_memory_allocated.
+        if (!o.ExactMemory) return (rate, peakRss, double.NaN);
+        // One more step for memory, untimed: a fresh Fit (AdamW's state is allocated inside it) with the gradients
+        // cleared, so the figure holds gradients, optimizer state, activations and temporaries — what training needs
+        // beyond the weights, as PyTorch's max_memory_allocated would count it above the model.
+        foreach (var p in parameters) p.grad = null;
         var stepMemory = Timing.StepMemoryMb(() => trainer.Fit(new TrainLoop<Step>
         {
             Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,

@@ -5,7 +5,7 @@ namespace Delta.Backbones.Autograd;
 
 /// <summary>
 /// y = [ReLU](BN(conv(x))) of a frozen <see cref="ConvBatchNorm"/> (or its folded conv) as one autograd node that
-/// saves at most a one-byte mask of y &gt; 0 (<see cref="ReluMask"/>; see <see cref="FrozenLayerBackward"/> for why).
+/// saves at most a one-bit mask of y &gt; 0 (<see cref="ReluMask"/>; see <see cref="FrozenLayerBackward"/> for why).
 /// <code>
 ///   ∂L/∂x = conv_transpose(s ⊙ [y &gt; 0] ⊙ ∂L/∂y, W)     s_c = γ_c / √(σ²_c + ε)  (1 when folded)
 /// </code>
@@ -35,7 +35,10 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
         if (relu)
         {
             y.relu_();
-            ctx.save_for_backward([ReluMask.Of(y)]);
+            var mask = ReluMask.Of(y);
+            ctx.save_for_backward([mask.Bits]);
+            ctx.save_data("maskShape", mask.Shape);
+            ctx.save_data("maskChannelsLast", mask.ChannelsLast);
         }
         ctx.save_data("unit", unit);
         ctx.save_data("relu", relu);
@@ -53,7 +56,8 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
         using (NewDisposeScope())
         {
             var g = gradOutput;
-            if ((bool)ctx.get_data("relu")) g = ReluMask.Apply(g, ctx.get_saved_variables()[0]);
+            if ((bool)ctx.get_data("relu"))
+                g = new ReluMask(ctx.get_saved_variables()[0], (long[])ctx.get_data("maskShape"), (bool)ctx.get_data("maskChannelsLast")).Apply(g);
             var scale = unit.InputGradientScale(g.dtype);
             // In place when g is already this function's own temporary: one full-size buffer, not two.
             if (scale is not null) g = ReferenceEquals(g, gradOutput) ? g.mul(scale) : g.mul_(scale);

@@ -10,8 +10,8 @@ namespace Delta.Backbones.Autograd;
 /// a BatchNorm node saves its input, a ReLU its output: a frozen network that only passes gradients to its input keeps
 /// as many activations as full fine-tuning. None of them is needed: the gradient of a convolution with respect to its
 /// input is a transposed convolution with the same weight, an eval-mode BN is a per-channel scale γ/√(σ²+ε), and a
-/// ReLU only needs to know where its output was positive. The frozen units therefore save one byte per ReLU output
-/// (a bool mask) and nothing else; see <see cref="FrozenConvUnitFunction"/> and <see cref="MaskedReluFunction"/>.</para>
+/// ReLU only needs to know where its output was positive. The frozen units therefore save one bit per ReLU output
+/// (a packed mask, <see cref="ReluMask"/>) and nothing else; see <see cref="FrozenConvUnitFunction"/> and <see cref="MaskedReluFunction"/>.</para>
 /// <para>Forward values are the very same ops, so outputs stay bit-identical. Gradients with respect to the input are
 /// the same functions computed by a transposed convolution instead of libtorch's convolution-backward kernel: equal up
 /// to floating-point summation order. The masks live as long as the graph (TorchSharp's custom nodes keep their saved

@@ -15,6 +15,9 @@ namespace Delta.Backbones.Autograd;
 ///   ∂L/∂λ_{i,j} = Σ_{c,h,w} ∂L/∂S ⊙ n_i  (per sample)      ∂L/∂n_i = λ_{i,j} · ∂L/∂S
 /// </code>
 /// The forward is the module's own BatchNorm call, so outputs and running statistics are exactly libtorch's.
+/// <para>With a <see cref="SourceRecompute"/>, n_0 is not kept either: it is the first block's projection shortcut of
+/// h_0 (4x h_0's size in ResNet-50's C2), and h_0 is kept anyway (Δ_s's first convolution needs it), so backward
+/// recomputes n_0 = D(h_0) — one 1x1 convolution per target — instead.</para>
 /// </summary>
 internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction<GatedSkipBatchNormFunction>
 {
@@ -25,29 +28,39 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
     public static bool Applies(BatchNorm2d bn) =>
         FrozenLayerBackward.ActivationFree && is_grad_enabled() && bn.training && bn.weight is not null && bn.bias is not null;
 
-    /// <summary>λ_j [N, j] (λ_{i,j} for i = 0..j−1), sources n_0..n_{j−1} [N, C, H, W] fp32 ↦ BN_j(S_j) [N, C, H, W].</summary>
-    public static Tensor Apply(Tensor gates, IReadOnlyList<Tensor> sources, BatchNorm2d bn)
+    /// <summary>How to get n_0 back from a tensor that is kept anyway: <c>Recompute(Input)</c> must give n_0's values.</summary>
+    public sealed record SourceRecompute(Tensor Input, Func<Tensor, Tensor> Recompute);
+
+    /// <summary>λ_j [N, j] (λ_{i,j} for i = 0..j−1), sources n_0..n_{j−1} [N, C, H, W] fp32 ↦ BN_j(S_j) [N, C, H, W];
+    /// n_0 recomputed in backward when <paramref name="firstSource"/> says how.</summary>
+    public static Tensor Apply(Tensor gates, IReadOnlyList<Tensor> sources, BatchNorm2d bn, SourceRecompute? firstSource = null)
     {
         if (gates.shape[1] != sources.Count)
             throw new ArgumentException($"{gates.shape[1]} gates for {sources.Count} skip sources.");
-        var args = new object[4 + sources.Count];
-        (args[0], args[1], args[2], args[3]) = (bn, gates, bn.weight!, bn.bias!);
-        for (int i = 0; i < sources.Count; i++) args[4 + i] = sources[i];
+        var args = new object[5 + sources.Count];
+        // Non-tensor arguments (the BN, the recipe) are not graph inputs; the recipe's input is saved, not an edge.
+        (args[0], args[1], args[2], args[3], args[4]) = (bn, (object?)firstSource ?? NoRecompute, gates, bn.weight!, bn.bias!);
+        for (int i = 0; i < sources.Count; i++) args[5 + i] = sources[i];
         var y = apply(args);
         CustomFunctionLifetime.ReleaseOutputCache();
         return y;
     }
 
+    private static readonly object NoRecompute = new();
+
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         CustomFunctionLifetime.RecordForward(ctx);
         var bn = (BatchNorm2d)vars[0];
-        var gates = (Tensor)vars[1];
-        var sources = vars.Skip(4).Cast<Tensor>().ToList();
+        var firstSource = vars[1] as SourceRecompute;
+        var gates = (Tensor)vars[2];
+        var sources = vars.Skip(5).Cast<Tensor>().ToList();
         using var scope = NewDisposeScope();
         var y = bn.call(GatedSkipSum.Of(gates, sources));
-        ctx.save_for_backward([gates, bn.weight!, .. sources]);
+        var kept = firstSource is null ? sources : [firstSource.Input, .. sources.Skip(1)];
+        ctx.save_for_backward([gates, bn.weight!, .. kept]);
         ctx.save_data("eps", bn.eps);
+        ctx.save_data("firstSource", firstSource);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -56,11 +69,14 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
         CustomFunctionLifetime.EnsureSavedTensors(ctx, Name);
         CustomFunctionLifetime.ReleaseHandedOver();
         var eps = (double)ctx.get_data("eps");
-        var grads = new List<Tensor> { null! };   // the BatchNorm2d argument is not a tensor
+        var firstSource = ctx.get_data("firstSource") as SourceRecompute;
+        var grads = new List<Tensor> { null!, null! };   // the BatchNorm2d and the recipe are not tensors
         using (NewDisposeScope())
         {
             var saved = ctx.get_saved_variables();
             var (gates, gamma, sources) = (saved[0], saved[1], saved.Skip(2).ToList());
+            if (firstSource is not null)
+                using (no_grad()) sources[0] = firstSource.Recompute(sources[0]);   // n_0 = D(h_0), as in forward
             var n = gates.shape[0];
             long count = gradOutput.numel() / gradOutput.shape[1];                   // M = N·H·W
             long[] reduce = [0, 2, 3];

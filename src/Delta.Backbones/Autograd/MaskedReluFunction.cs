@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Delta.Backbones.Autograd;
 
 /// <summary>
-/// y = ReLU(x) as an autograd node that saves a one-byte mask of y &gt; 0 (<see cref="ReluMask"/>) instead of y itself:
+/// y = ReLU(x) as an autograd node that saves a one-bit mask of y &gt; 0 (<see cref="ReluMask"/>) instead of y itself:
 /// ∂L/∂x = [y &gt; 0] ⊙ ∂L/∂y. For the ReLU after a frozen residual block's sum (see <see cref="FrozenLayerBackward"/>).
 /// </summary>
 internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedReluFunction>
@@ -21,7 +21,10 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
     {
         CustomFunctionLifetime.RecordForward(ctx);
         var y = nn.functional.relu((Tensor)vars[0]);
-        ctx.save_for_backward([ReluMask.Of(y)]);
+        var mask = ReluMask.Of(y);
+        ctx.save_for_backward([mask.Bits]);
+        ctx.save_data("maskShape", mask.Shape);
+        ctx.save_data("maskChannelsLast", mask.ChannelsLast);
         return y;
     }
 
@@ -32,7 +35,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
         Tensor gradInput;
         using (NewDisposeScope())
         {
-            gradInput = ReluMask.Apply(gradOutput, ctx.get_saved_variables()[0]);
+            gradInput = new ReluMask(ctx.get_saved_variables()[0], (long[])ctx.get_data("maskShape"), (bool)ctx.get_data("maskChannelsLast")).Apply(gradOutput);
             CustomFunctionLifetime.HandOver(gradInput);
         }
         gradOutput.Dispose();

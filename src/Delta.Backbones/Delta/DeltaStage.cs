@@ -91,7 +91,7 @@ public sealed class DeltaStage : nn.Module
             if (!ReferenceEquals(block, output)) output.Dispose();
             // S_j = Σ_{i<j} λ_{i,j} n_i; λ_{·,j} is the contiguous slice [offset(j), offset(j)+j) of Λ.
             var lamJ = lam.narrow(1, GatePairs.TargetOffset(j), j);            // [N, j]
-            var skip = NormalizedSkip(j, lamJ, sources);
+            var skip = NormalizedSkip(j, lamJ, sources, frozen, h0);
             hj = block + skip;
             // Each target's temporaries go as soon as they are summed, not when the stage ends (the dispose scope
             // would otherwise keep every block output and skip term of the stage alive until then).
@@ -106,12 +106,18 @@ public sealed class DeltaStage : nn.Module
 
     /// <summary>BN_j(S_j) (or S_j without skip BNs) over the first j sources. A training skip BN runs as one node that
     /// recomputes S_j in backward instead of keeping it (<see cref="GatedSkipBatchNormFunction"/>).</summary>
-    private Tensor NormalizedSkip(int j, Tensor lamJ, List<Tensor> sources)
+    private Tensor NormalizedSkip(int j, Tensor lamJ, List<Tensor> sources, BackboneStage frozen, Tensor h0)
     {
         var used = sources.GetRange(0, j);
         if (skip_bn is null) return GatedSkipSum.Of(lamJ, used);
         var bn = skip_bn[j - 1];
-        if (GatedSkipBatchNormFunction.Applies(bn)) return GatedSkipBatchNormFunction.Apply(lamJ, used, bn);
+        if (GatedSkipBatchNormFunction.Applies(bn))
+        {
+            // n_0 = D(h_0) is recomputed in backward from h_0, which Δ_s keeps anyway, rather than kept.
+            var shortcut = frozen.Shortcut;
+            var firstSource = shortcut is null ? null : new GatedSkipBatchNormFunction.SourceRecompute(h0, x => ToFloat32(shortcut.call(x)));
+            return GatedSkipBatchNormFunction.Apply(lamJ, used, bn, firstSource);
+        }
         using var sum = GatedSkipSum.Of(lamJ, used);
         return bn.call(sum);
     }

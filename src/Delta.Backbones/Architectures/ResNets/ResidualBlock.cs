@@ -23,7 +23,7 @@ public abstract class ResidualBlock : nn.Module<Tensor, Tensor>
     protected abstract IEnumerable<ConvBatchNorm> ConvBatchNorms { get; }
 
     /// <summary>ReLU of the block's sum F(x) + shortcut(x): in place, or, when the block is frozen on a gradient path,
-    /// as an activation-free node that keeps a bool mask instead of the output (<see cref="FrozenLayerBackward"/>).
+    /// as an activation-free node that keeps a one-bit mask instead of the output (<see cref="FrozenLayerBackward"/>).
     /// A trainable block keeps libtorch's ReLU, whose saved output is the next layer's saved input anyway.</summary>
     protected Tensor ResidualRelu(Tensor sum)
     {
