@@ -78,19 +78,8 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
             if (firstSource is not null)
                 using (no_grad()) sources[0] = firstSource.Recompute(sources[0]);   // n_0 = D(h_0), as in forward
             var n = gates.shape[0];
-            long count = gradOutput.numel() / gradOutput.shape[1];                   // M = N·H·W
-            long[] reduce = [0, 2, 3];
-            var s = GatedSkipSum.Of(gates, sources);
-            var mean = s.mean(reduce, keepdim: true);
-            var centered = s.sub_(mean);                                            // S − μ, in place on the recomputed S
-            var invStd = centered.square().mean(reduce, keepdim: true).add_(eps).rsqrt_();
-            var normalized = centered.mul_(invStd);                                  // x̂
-            var gradBeta = gradOutput.sum(reduce, keepdim: true);
-            Tensor gradGamma;
-            using (var product = gradOutput * normalized) gradGamma = product.sum(reduce, keepdim: true);
-            // ∂L/∂S = γ/(σ·M) · (M·g − Σg − x̂·Σ(g·x̂)), built in place on x̂'s buffer.
-            var gradSum = normalized.mul_(gradGamma).neg_().add_(gradOutput, count).sub_(gradBeta)
-                .mul_(gamma.reshape(1, -1, 1, 1) * invStd / count);
+            var (normalized, invStd) = BatchNormTrainingGradient.Normalize(GatedSkipSum.Of(gates, sources), eps, inPlace: true);
+            var (gradSum, gradGamma, gradBeta) = BatchNormTrainingGradient.Backward(normalized, invStd, gradOutput, gamma);
             // Every full-size temporary is freed as soon as it is reduced: backward holds S's buffer and one product.
             var gradGates = stack(sources.Select(source =>
             {
@@ -98,8 +87,8 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
                 return product.sum([1, 2, 3]);
             }).ToList(), 1);                                                                               // [N, j]
             grads.Add(CustomFunctionLifetime.HandOver(gradGates));
-            grads.Add(CustomFunctionLifetime.HandOver(gradGamma.flatten()));
-            grads.Add(CustomFunctionLifetime.HandOver(gradBeta.flatten()));
+            grads.Add(CustomFunctionLifetime.HandOver(gradGamma));
+            grads.Add(CustomFunctionLifetime.HandOver(gradBeta));
             for (int i = 0; i < sources.Count; i++)
                 grads.Add(CustomFunctionLifetime.HandOver(gradSum * gates[.., i].reshape(n, 1, 1, 1)));
         }

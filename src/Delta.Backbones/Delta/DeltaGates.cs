@@ -1,3 +1,4 @@
+using Delta.Backbones.Autograd;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -43,9 +44,10 @@ public sealed class DeltaGates : SkipGates
         // ceil_mode keeps partial windows (a 7x7 map at s = 4 gives 2x2), and each average counts real positions only.
         var x = stride == 1 ? h0 : nn.functional.avg_pool2d(h0, [stride, stride], [stride, stride], ceil_mode: true, count_include_pad: false);
         var z = nn.functional.relu(bn1.call(Convolve(conv1, x)));
-        z = nn.functional.relu(bn2.call(Convolve(conv2, z)));
-        z = nn.functional.adaptive_avg_pool2d(z, 1).flatten(1);          // [N, hidden]
-        return fc.call(z).sigmoid().MoveToOuterDisposeScope();            // [N, k(k+1)/2]
+        z = Convolve(conv2, z);
+        // BN → ReLU → GAP as one node that keeps only its input when training (Autograd/PooledBatchNormReluFunction).
+        var pooled = PooledBatchNormReluFunction.Applies(bn2) ? PooledBatchNormReluFunction.Apply(z, bn2) : PooledBatchNormReluFunction.Plain(z, bn2);   // [N, hidden]
+        return fc.call(pooled).sigmoid().MoveToOuterDisposeScope();       // [N, k(k+1)/2]
     }
 
     private Tensor Convolve(Conv2d conv, Tensor x)
