@@ -17,7 +17,7 @@ namespace Delta.Backbones.Autograd;
 /// The forward is the module's own BatchNorm call, so outputs and running statistics are exactly libtorch's.
 /// <para>With a <see cref="SourceRecompute"/>, n_0 is not kept either: it is the first block's projection shortcut of
 /// h_0 (4x h_0's size in ResNet-50's C2), and h_0 is kept anyway (Δ_s's first convolution needs it), so backward
-/// recomputes n_0 = D(h_0) — one 1x1 convolution per target — instead.</para>
+/// recomputes n_0 = D(h_0) — one 1x1 convolution per stage, shared by its targets — instead.</para>
 /// </summary>
 internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction<GatedSkipBatchNormFunction>
 {
@@ -28,8 +28,33 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
     public static bool Applies(BatchNorm2d bn) =>
         FrozenLayerBackward.ActivationFree && is_grad_enabled() && bn.training && bn.weight is not null && bn.bias is not null;
 
-    /// <summary>How to get n_0 back from a tensor that is kept anyway: <c>Recompute(Input)</c> must give n_0's values.</summary>
-    public sealed record SourceRecompute(Tensor Input, Func<Tensor, Tensor> Recompute);
+    /// <summary>How to get n_0 back from a tensor that is kept anyway (<paramref name="recompute"/>(input) must give n_0's
+    /// values), shared by the <paramref name="consumers"/> target nodes of one stage forward: the first backward that
+    /// needs n_0 computes it, the last one frees it, so a stage's backward pays one recomputation, not one per target.</summary>
+    public sealed class SourceRecompute(Tensor input, Func<Tensor, Tensor> recompute, int consumers)
+    {
+        private Tensor? value;
+        private int pending;
+
+        public Tensor Input => input;
+
+        internal Tensor Acquire(Tensor keptInput)
+        {
+            if (value is null)
+            {
+                using (no_grad()) value = recompute(keptInput).DetachFromDisposeScope();
+                pending = consumers;
+            }
+            return value;
+        }
+
+        internal void Release()
+        {
+            if (value is null || --pending > 0) return;
+            value.Dispose();
+            value = null;
+        }
+    }
 
     /// <summary>λ_j [N, j] (λ_{i,j} for i = 0..j−1), sources n_0..n_{j−1} [N, C, H, W] fp32 ↦ BN_j(S_j) [N, C, H, W];
     /// n_0 recomputed in backward when <paramref name="firstSource"/> says how.</summary>
@@ -75,8 +100,7 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
         {
             var saved = ctx.get_saved_variables();
             var (gates, gamma, sources) = (saved[0], saved[1], saved.Skip(2).ToList());
-            if (firstSource is not null)
-                using (no_grad()) sources[0] = firstSource.Recompute(sources[0]);   // n_0 = D(h_0), as in forward
+            if (firstSource is not null) sources[0] = firstSource.Acquire(sources[0]);   // n_0 = D(h_0), as in forward
             var n = gates.shape[0];
             var (normalized, invStd) = BatchNormTrainingGradient.Normalize(GatedSkipSum.Of(gates, sources), eps, inPlace: true);
             var (gradSum, gradGamma, gradBeta) = BatchNormTrainingGradient.Backward(normalized, invStd, gradOutput, gamma);
@@ -92,6 +116,7 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
             for (int i = 0; i < sources.Count; i++)
                 grads.Add(CustomFunctionLifetime.HandOver(gradSum * gates[.., i].reshape(n, 1, 1, 1)));
         }
+        firstSource?.Release();
         gradOutput.Dispose();
         CustomFunctionLifetime.ReleaseSavedIfSingleBackward(ctx);
         return grads;

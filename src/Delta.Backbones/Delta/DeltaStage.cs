@@ -83,6 +83,10 @@ public sealed class DeltaStage : nn.Module
         var sources = new List<Tensor>(Blocks + 1) { ToFloat32(frozen.Shortcut is null ? h0 : frozen.Shortcut.call(h0)) };
         var h = h0;
         Tensor hj = sources[0];
+        // n_0 = D(h_0) is recomputed in backward from h_0, which Δ_s keeps anyway, rather than kept (once per stage).
+        var shortcut = frozen.Shortcut;
+        var firstSource = shortcut is null || skip_bn is null ? null
+            : new GatedSkipBatchNormFunction.SourceRecompute(h0, x => ToFloat32(shortcut.call(x)), Blocks);
         for (int j = 1; j <= Blocks; j++)
         {
             var output = frozen.Blocks[j - 1].call(h);
@@ -91,7 +95,7 @@ public sealed class DeltaStage : nn.Module
             if (!ReferenceEquals(block, output)) output.Dispose();
             // S_j = Σ_{i<j} λ_{i,j} n_i; λ_{·,j} is the contiguous slice [offset(j), offset(j)+j) of Λ.
             var lamJ = lam.narrow(1, GatePairs.TargetOffset(j), j);            // [N, j]
-            var skip = NormalizedSkip(j, lamJ, sources, frozen, h0);
+            var skip = NormalizedSkip(j, lamJ, sources, firstSource);
             hj = block + skip;
             // Each target's temporaries go as soon as they are summed, not when the stage ends (the dispose scope
             // would otherwise keep every block output and skip term of the stage alive until then).
@@ -106,18 +110,12 @@ public sealed class DeltaStage : nn.Module
 
     /// <summary>BN_j(S_j) (or S_j without skip BNs) over the first j sources. A training skip BN runs as one node that
     /// recomputes S_j in backward instead of keeping it (<see cref="GatedSkipBatchNormFunction"/>).</summary>
-    private Tensor NormalizedSkip(int j, Tensor lamJ, List<Tensor> sources, BackboneStage frozen, Tensor h0)
+    private Tensor NormalizedSkip(int j, Tensor lamJ, List<Tensor> sources, GatedSkipBatchNormFunction.SourceRecompute? firstSource)
     {
         var used = sources.GetRange(0, j);
         if (skip_bn is null) return GatedSkipSum.Of(lamJ, used);
         var bn = skip_bn[j - 1];
-        if (GatedSkipBatchNormFunction.Applies(bn))
-        {
-            // n_0 = D(h_0) is recomputed in backward from h_0, which Δ_s keeps anyway, rather than kept.
-            var shortcut = frozen.Shortcut;
-            var firstSource = shortcut is null ? null : new GatedSkipBatchNormFunction.SourceRecompute(h0, x => ToFloat32(shortcut.call(x)));
-            return GatedSkipBatchNormFunction.Apply(lamJ, used, bn, firstSource);
-        }
+        if (GatedSkipBatchNormFunction.Applies(bn)) return GatedSkipBatchNormFunction.Apply(lamJ, used, bn, firstSource);
         using var sum = GatedSkipSum.Of(lamJ, used);
         return bn.call(sum);
     }
