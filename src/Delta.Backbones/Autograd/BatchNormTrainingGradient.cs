@@ -14,6 +14,11 @@ internal static class BatchNormTrainingGradient
 {
     private static readonly long[] Reduce = [0, 2, 3];
 
+    /// <summary>Whether a node that recomputes this BN's input applies: autograd records, the activation-free mode is
+    /// on, and the BN normalises with batch statistics through affine parameters (a trainable BN while training).</summary>
+    public static bool AppliesTo(TorchSharp.Modules.BatchNorm2d bn) =>
+        FrozenLayerBackward.ActivationFree && is_grad_enabled() && bn.training && bn.weight is not null && bn.bias is not null;
+
     /// <summary>x [N, C, H, W] ↦ (x̂, 1/σ [1, C, 1, 1]); x̂ is computed in place on <paramref name="input"/> when
     /// <paramref name="inPlace"/> (a recomputed tensor nobody else holds).</summary>
     public static (Tensor Normalized, Tensor InvStd) Normalize(Tensor input, double eps, bool inPlace)

@@ -23,10 +23,8 @@ internal sealed class GatedSkipBatchNormFunction : autograd.SingleTensorFunction
 {
     public override string Name => nameof(GatedSkipBatchNormFunction);
 
-    /// <summary>Whether the node applies: autograd records, the activation-free mode is on and the BN normalises with
-    /// batch statistics through affine parameters (a skip BN while training).</summary>
-    public static bool Applies(BatchNorm2d bn) =>
-        FrozenLayerBackward.ActivationFree && is_grad_enabled() && bn.training && bn.weight is not null && bn.bias is not null;
+    /// <summary>Whether the node applies (<see cref="BatchNormTrainingGradient.AppliesTo"/>).</summary>
+    public static bool Applies(BatchNorm2d bn) => BatchNormTrainingGradient.AppliesTo(bn);
 
     /// <summary>How to get n_0 back from a tensor that is kept anyway (<paramref name="recompute"/>(input) must give n_0's
     /// values), shared by the <paramref name="consumers"/> target nodes of one stage forward: the first backward that

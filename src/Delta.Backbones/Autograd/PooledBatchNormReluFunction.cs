@@ -14,10 +14,8 @@ internal sealed class PooledBatchNormReluFunction : autograd.SingleTensorFunctio
 {
     public override string Name => nameof(PooledBatchNormReluFunction);
 
-    /// <summary>Whether the node applies: autograd records, the activation-free mode is on, and the BN normalises with
-    /// batch statistics through affine parameters.</summary>
-    public static bool Applies(BatchNorm2d bn) =>
-        FrozenLayerBackward.ActivationFree && is_grad_enabled() && bn.training && bn.weight is not null && bn.bias is not null;
+    /// <summary>Whether the node applies (<see cref="BatchNormTrainingGradient.AppliesTo"/>).</summary>
+    public static bool Applies(BatchNorm2d bn) => BatchNormTrainingGradient.AppliesTo(bn);
 
     /// <summary>z [N, C, H, W] fp32 ↦ GAP(ReLU(BN(z))) [N, C].</summary>
     public static Tensor Apply(Tensor z, BatchNorm2d bn)
