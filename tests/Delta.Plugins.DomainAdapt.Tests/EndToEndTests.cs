@@ -14,7 +14,7 @@ public sealed class EndToEndTests : IDisposable
 
     [Fact]
     [Trait("Category", "Slow")]
-    public void MnistToOptdigits_AdaptationChangesTargetAccuracy_SourceAccuracyExactlyUnchanged()
+    public void MnistToOptdigits_AdaptationMovesTheTargetModel_SourceAccuracyExactlyUnchanged()
     {
         const int seed = 0, size = 32;
         var s = new MethodSettings { BatchSize = 16, SourceSteps = 30, AdaptSteps = 20 };
@@ -34,13 +34,19 @@ public sealed class EndToEndTests : IDisposable
             Assert.True(sourceBefore > 0.5, $"source top-1 {sourceBefore:P1} after {s.SourceSteps} steps");   // it learned the source task
 
             using var logitsBefore = TestEnv.Logits(source, classifier, sourceTest.Images);
+            using var targetLogitsBefore = TestEnv.Logits(source, classifier, targetTest.Images);
             using var target = source.CloneFor(env.Registry, "resnet18_cntk", "imagenet", seed);
             using (var adda = new AddaTrainer(source, target, sourceTrain.Images, unlabelled, uniformPrior: false, s, seed))
                 adda.Run();
             var targetAfter = Evaluation.Accuracy(target, classifier, targetTest);
             var sourceAfter = Evaluation.Accuracy(source, classifier, sourceTest);
 
-            Assert.NotEqual(targetBefore, targetAfter);
+            // 20 adversarial steps move the target model's outputs but its top-1 on 200 images only by a tie or two
+            // (0.32 → 0.32 or 0.325 depending on summation order), so the model's logits are what is checked: the
+            // target encoder moved (by more than rounding), the source encoder did not move at all.
+            using var targetLogitsAfter = TestEnv.Logits(target, classifier, targetTest.Images);
+            var moved = (targetLogitsAfter - targetLogitsBefore).abs().max().item<float>();
+            Assert.True(moved > 1e-2, $"ADDA left the target model's logits within {moved:E2} of the source model's (top-1 {targetBefore:P1} → {targetAfter:P1})");
             Assert.Equal(sourceBefore, sourceAfter);
             using var logitsAfter = TestEnv.Logits(source, classifier, sourceTest.Images);
             Assert.True(logitsBefore.Equals(logitsAfter));
