@@ -5,8 +5,9 @@ namespace Delta.Backbones.Autograd;
 
 /// <summary>
 /// Lifetime fixes that TorchSharp 0.107's custom autograd functions need before they save any memory. Pinned to
-/// 0.107's private layout, checked once (<see cref="EnsureSupported"/>, and a test), so an upgrade that changes it
-/// fails loudly instead of silently keeping the memory.
+/// 0.107's private layout and checked on every use (every activation-free node goes through
+/// <see cref="ReleaseOutputCache"/>, so every test of them does too), so an upgrade that changes it fails loudly
+/// instead of silently keeping the memory.
 /// <list type="bullet">
 /// <item><b>Output cache.</b> After <c>forward</c>, TorchSharp allocates an <c>empty_like</c> of every output and keeps
 /// it for the node's life, to materialise a missing output gradient as zeros — as much memory as the output itself
@@ -25,6 +26,8 @@ internal static class CustomFunctionLifetime
 {
     private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
     private static readonly FieldInfo? NodeField = typeof(autograd.AutogradContext).GetField("_node", Private);
+    // Node<T> differs per function type; its field is looked up once per type, not on every node.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, FieldInfo?> OutputCacheFields = new();
 
     [ThreadStatic] private static autograd.AutogradContext? lastForward;
     [ThreadStatic] private static List<Tensor>? handedOver;
@@ -73,7 +76,7 @@ internal static class CustomFunctionLifetime
         EnsureSupported();
         var node = NodeField!.GetValue(ctx);
         if (node is null) return;
-        var cacheField = node.GetType().GetField("_outputCache", Private)
+        var cacheField = OutputCacheFields.GetOrAdd(node.GetType(), type => type.GetField("_outputCache", Private))
             ?? throw new NotSupportedException("TorchSharp's autograd node has no private _outputCache field: Delta's activation-free frozen-layer backward is written against TorchSharp 0.107 and needs review for this version.");
         if (cacheField.GetValue(node) is not List<Tensor> cache) return;
         for (int i = 0; i < cache.Count; i++)
@@ -98,5 +101,4 @@ internal static class CustomFunctionLifetime
         (handedOver ??= []).Add(gradient.MoveToOuterDisposeScope());
         return gradient;
     }
-
 }

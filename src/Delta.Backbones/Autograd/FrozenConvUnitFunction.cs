@@ -35,10 +35,7 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
         if (relu)
         {
             y.relu_();
-            var mask = ReluMask.Of(y);
-            ctx.save_for_backward([mask.Bits]);
-            ctx.save_data("maskShape", mask.Shape);
-            ctx.save_data("maskChannelsLast", mask.ChannelsLast);
+            ReluMask.Of(y).SaveTo(ctx);
         }
         ctx.save_data("unit", unit);
         ctx.save_data("relu", relu);
@@ -56,8 +53,7 @@ internal sealed class FrozenConvUnitFunction : autograd.SingleTensorFunction<Fro
         using (NewDisposeScope())
         {
             var g = gradOutput;
-            if ((bool)ctx.get_data("relu"))
-                g = new ReluMask(ctx.get_saved_variables()[0], (long[])ctx.get_data("maskShape"), (bool)ctx.get_data("maskChannelsLast")).Apply(g);
+            if ((bool)ctx.get_data("relu")) g = ReluMask.RestoreFrom(ctx).Apply(g);
             var scale = unit.InputGradientScale(g.dtype);
             // In place when g is already this function's own temporary: one full-size buffer, not two.
             if (scale is not null) g = ReferenceEquals(g, gradOutput) ? g.mul(scale) : g.mul_(scale);

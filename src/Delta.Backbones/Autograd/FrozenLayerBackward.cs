@@ -14,8 +14,8 @@ namespace Delta.Backbones.Autograd;
 /// (a packed mask, <see cref="ReluMask"/>) and nothing else; see <see cref="FrozenConvUnitFunction"/> and <see cref="MaskedReluFunction"/>.</para>
 /// <para>Forward values are the very same ops, so outputs stay bit-identical. Gradients with respect to the input are
 /// the same functions computed by a transposed convolution instead of libtorch's convolution-backward kernel: equal up
-/// to floating-point summation order. The masks live as long as the graph (TorchSharp's custom nodes keep their saved
-/// tensors until then), so <c>retain_graph</c> works. <see cref="Standard"/> gives libtorch's own nodes back, to compare
+/// to floating-point summation order. Outside <see cref="SingleBackward"/> what the nodes saved lives as long as the graph
+/// (TorchSharp's custom nodes keep their saved tensors until then), so <c>retain_graph</c> works there. <see cref="Standard"/> gives libtorch's own nodes back, to compare
 /// or to rule this out when chasing a numerical difference.</para>
 /// </summary>
 public static class FrozenLayerBackward

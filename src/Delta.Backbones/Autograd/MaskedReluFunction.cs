@@ -21,10 +21,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
     {
         CustomFunctionLifetime.RecordForward(ctx);
         var y = nn.functional.relu((Tensor)vars[0]);
-        var mask = ReluMask.Of(y);
-        ctx.save_for_backward([mask.Bits]);
-        ctx.save_data("maskShape", mask.Shape);
-        ctx.save_data("maskChannelsLast", mask.ChannelsLast);
+        ReluMask.Of(y).SaveTo(ctx);
         return y;
     }
 
@@ -35,7 +32,7 @@ internal sealed class MaskedReluFunction : autograd.SingleTensorFunction<MaskedR
         Tensor gradInput;
         using (NewDisposeScope())
         {
-            gradInput = new ReluMask(ctx.get_saved_variables()[0], (long[])ctx.get_data("maskShape"), (bool)ctx.get_data("maskChannelsLast")).Apply(gradOutput);
+            gradInput = ReluMask.RestoreFrom(ctx).Apply(gradOutput);
             CustomFunctionLifetime.HandOver(gradInput);
         }
         gradOutput.Dispose();

@@ -6,8 +6,7 @@ namespace Delta.Backbones.Autograd;
 /// <summary>
 /// Where a ReLU's output was positive, one <b>bit</b> per element, and its use in backward: ∂L/∂x = [y &gt; 0] ⊙ ∂L/∂y.
 /// <para>The bits are packed eight to a byte (element e and e + M/8, …, e + 7M/8 share a byte) over y's memory order
-/// (NCHW, or NHWC for channels-last maps), so the mask
-/// costs 1/32 of an fp32 activation. Unpacking gives a uint8 mask that is cast to the gradient's dtype and multiplied
+/// (NCHW, or NHWC for channels-last maps), so the mask costs 1/32 of an fp32 activation. Unpacking gives a uint8 mask that is cast to the gradient's dtype and multiplied
 /// in place: on libtorch's CPU kernels (2-core EPYC, 4M elements, 2026-11-27) multiplying by a bool mask directly is a
 /// slow mixed-dtype kernel (11 ms fp32 / 3.4 ms bf16) against 1.2 / 0.8 ms for cast-and-multiply. The bits come from a
 /// bool cast of y (y ≥ 0, so nonzero means positive: 0.3–0.4 ms), not a comparison (1–1.8 ms).</para>
@@ -34,6 +33,21 @@ internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
         var bits = bytes.view(8, -1).mul_(values).sum([0], type: ScalarType.Byte);    // ≤ 255: no overflow
         return new ReluMask(bits.MoveToOuterDisposeScope(), reluOutput.shape, channelsLast);
     }
+
+    /// <summary>Keeps this mask in a custom node's context: the bits as its only saved tensor, shape and layout as data.</summary>
+    public void SaveTo(TorchSharp.torch.autograd.AutogradContext ctx)
+    {
+        ctx.save_for_backward([Bits]);
+        ctx.save_data(ShapeKey, Shape);
+        ctx.save_data(ChannelsLastKey, ChannelsLast);
+    }
+
+    /// <summary>The mask <see cref="SaveTo"/> kept in <paramref name="ctx"/>.</summary>
+    public static ReluMask RestoreFrom(TorchSharp.torch.autograd.AutogradContext ctx) =>
+        new(ctx.get_saved_variables()[0], (long[])ctx.get_data(ShapeKey), (bool)ctx.get_data(ChannelsLastKey));
+
+    private const string ShapeKey = "reluMask.shape";
+    private const string ChannelsLastKey = "reluMask.channelsLast";
 
     /// <summary>∂L/∂y ↦ ∂L/∂x, a new tensor in ∂L/∂y's dtype.</summary>
     public Tensor Apply(Tensor gradOutput)

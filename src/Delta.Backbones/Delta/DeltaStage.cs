@@ -85,7 +85,8 @@ public sealed class DeltaStage : nn.Module
         Tensor hj = sources[0];
         // n_0 = D(h_0) is recomputed in backward from h_0, which Δ_s keeps anyway, rather than kept (once per stage).
         var shortcut = frozen.Shortcut;
-        var firstSource = shortcut is null || skip_bn is null ? null
+        // Only when the skip-BN nodes will be recorded (training with autograd): no recipe on the inference path.
+        var firstSource = shortcut is null || skip_bn is null || !GatedSkipBatchNormFunction.Applies(skip_bn[0]) ? null
             : new GatedSkipBatchNormFunction.SourceRecompute(h0, x => ToFloat32(shortcut.call(x)), Blocks);
         for (int j = 1; j <= Blocks; j++)
         {

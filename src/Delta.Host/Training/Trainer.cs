@@ -1,7 +1,7 @@
-using Delta.Backbones.Autograd;
 using System.Diagnostics;
 using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
+using Delta.Backbones.Autograd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;

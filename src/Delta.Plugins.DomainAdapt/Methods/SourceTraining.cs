@@ -1,5 +1,5 @@
-using Delta.Backbones.Autograd;
 using Delta.Abstractions.Training;
+using Delta.Backbones.Autograd;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Losses;
 using Delta.Plugins.DomainAdapt.Models;
