@@ -7,14 +7,16 @@
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
-# Results land in $OUT (delta.json, delta-detection.json, gpu-memory.txt, pytorch.json, compare.txt) when $OUT is set,
+# Results land in $OUT (gradcheck.txt, delta.json, delta-detection.json, gpu-memory.txt, pytorch.json, compare.txt) when $OUT is set,
 # else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
-# the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, STEPS=.
+# the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, SIZE=, STEPS= (classification)
+# and TASK_BATCH=, TASK_SIZE=, TASK_STEPS= (detection).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 BATCH=${BATCH:-128} SIZE=${SIZE:-224} STEPS=${STEPS:-20}
+TASK_BATCH=${TASK_BATCH:-4} TASK_SIZE=${TASK_SIZE:-512} TASK_STEPS=${TASK_STEPS:-10}
 
 case "${1:-}" in
   pack)
@@ -39,15 +41,28 @@ case "${1:-}" in
     [ -f .gpu/run.sh ] || { echo "no .gpu/ here: run 'bench/gpu-check.sh pack' on the .NET machine and carry .gpu" >&2; exit 2; }
     out=${OUT:-$root/.gpu/results}; mkdir -p "$out"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+    # First, before any figure: do the activation-free frozen-layer nodes (custom autograd functions, never run on CUDA
+    # before this script) give the Δ-modules libtorch's gradients on this GPU? If not (or the process dies in a
+    # node), every later run uses libtorch's own nodes, so the speed comparison still comes out, and the failure is
+    # in gradcheck.txt. Each later step reports its own failure and the script goes on to the next.
+    if bash .gpu/run.sh Delta.Bench.dll gradcheck --fast --device cuda --archs resnet50:random,resnet18:random \
+         --json "$out/gradcheck.json" > "$out/gradcheck.txt" 2>&1; then
+      cut -c1-150 "$out/gradcheck.txt"
+    else
+      cat "$out/gradcheck.txt"
+      echo "GRADCHECK FAILED on this GPU: the runs below use libtorch's own nodes (DELTA_FROZEN_BACKWARD=standard)"
+      export DELTA_FROZEN_BACKWARD=standard
+    fi
     # Δ(1), Δ(4) in fp32, in the fast mode (bf16 frozen base, channels-last, folded BNs: bf16+cl+fold) and in the fast
     # mode with autocast-style bf16 Δ convolutions (+dbf16), full fine-tuning (fp32, the memory baseline); Delta first
     # (cuDNN autotuning on, as in PyTorch), then PyTorch's eager version of the same network in fp32, bf16 autocast +
     # channels-last, and bf16base (Delta's fast-mode split: bf16 channels-last base, fp32 Δ-modules and head).
     # --gate-strides 1,4: also Δ_s on 4x average-pooled input (DeltaConfig.GateStride), the cheaper Δ-module.
     bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random --gate-strides 1,4 \
-      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt"
+      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt" \
+      || echo "train suite failed (see delta.txt)"
     # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
-    bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch 4 --task-size 512 --steps 10 \
+    bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch "$TASK_BATCH" --task-size "$TASK_SIZE" --steps "$TASK_STEPS" \
       --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
     # Delta's own GPU memory (TorchSharp 0.107 exposes no allocator statistics): one process per variant, the GPU's
     # memory.used sampled every 100 ms by nvidia-smi; the peak includes the CUDA context and what libtorch's caching
@@ -72,7 +87,9 @@ for v in ("delta1", "delta4", "full"):
     print(f"  {v:7s} {peak[v]:>8} MiB   / full fine-tuning {ratio:.2f}   (target <= 0.50 for delta1, delta4)")
 PY
     python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16,bf16base --full \
-      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt"
+      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt" \
+      || echo "PyTorch bench failed (see pytorch.txt)"
+    [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
     det=(); [ -s "$out/delta-detection.json" ] && det=("$out/delta-detection.json")
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${det[@]}" | tee "$out/compare.txt"
     ;;

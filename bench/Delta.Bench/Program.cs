@@ -4,16 +4,16 @@ using System.Text.Json;
 using Delta.Bench;
 using TorchSharp;
 
-// delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N]
+// delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [--device cpu|cuda] [--batch N] [--size N]
 //             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
 //             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N]
 //             [--task-size N] [--exact-memory] [--json FILE]
-const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
+const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
 // A wrong option or value is the user's to fix: say which and exit 2, no stack trace.
-string[] knownSuites = ["inference", "train", "data", "patch", "precision", "detection", "segmentation"];
+string[] knownSuites = ["inference", "train", "data", "patch", "precision", "detection", "segmentation", "gradcheck"];
 try
 {
     for (int i = 0; i < args.Length; i++)
@@ -83,12 +83,13 @@ foreach (var s in suites)
     {
         "inference" => bench.Inference(), "train" => bench.Train(), "data" => bench.Data(), "patch" => bench.Patches(),
         "precision" => bench.Precision(), "detection" => bench.Detection(), "segmentation" => bench.Segmentation(),
-        _ => throw new ArgumentException($"unknown suite '{s}' (inference, train, data, patch, precision, detection, segmentation)"),
+        "gradcheck" => bench.GradientCheck(),
+        _ => throw new ArgumentException($"unknown suite '{s}' ({string.Join(", ", knownSuites)})"),
     };
     foreach (var r in run)
     {
         results.Add(r);
-        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value.ToString(Math.Abs(r.Value) < 10 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture),12} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value.ToString(r.Unit == "rel" ? "E2" : Math.Abs(r.Value) < 10 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture),12} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
     }
 }
 var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() : null;
@@ -99,4 +100,6 @@ var report = new
     device = dev.ToString(), threads = torch.get_num_threads(), cudnnBenchmark = Delta.Backbones.Runtime.CudnnAutotune.IsEnabled, settings = o, results,
 };
 if (json is not null) File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-return 0;
+// gradcheck is a check, not a figure: a failure is the exit status (bench/gpu-check.sh acts on it).
+foreach (var failure in bench.GradientCheckFailures) Console.Error.WriteLine($"gradcheck FAILED: {failure}");
+return bench.GradientCheckFailures.Count == 0 ? 0 : 3;

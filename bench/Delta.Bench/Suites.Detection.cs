@@ -37,6 +37,39 @@ public sealed partial class Suites
         int iterationsKept = 0;
         var deviceMs = 1000 * Timing.MedianSeconds(() => { using var k = DeviceNms.TryRun(boxes, scores, 0.5); iterationsKept = k is null ? -1 : (int)k.shape[0]; }, 1, o.Repeats);
         yield return new("detection", "nms 5000 boxes (DeviceNms fixed point)", deviceMs, "ms", S(("boxes", n), ("iou", 0.5), ("kept", iterationsKept)));
+        yield return TorchVisionNmsTiming(boxes, scores);
+    }
+
+    /// <summary>TorchVision .NET's <c>ops.nms</c> on the same boxes, for reference, and whether it keeps the same boxes.
+    /// Its loop converts 0-d tensors to temporary <c>Scalar</c>s that nothing keeps alive across the native call; a
+    /// garbage collection at the wrong moment finalises one in use (seen once as a failed Scalar-to-float conversion).
+    /// It runs inside a no-GC region so that the figure is reproducible; where the runtime cannot reserve one, the
+    /// figure is skipped (NaN).</summary>
+    private BenchResult TorchVisionNmsTiming(Tensor boxes, Tensor scores)
+    {
+        long[] oursKept;
+        using (var ours = Nms.Run(boxes, scores, 0.5)) oursKept = ours.cpu().data<long>().ToArray();
+        var settings = new List<(string, object)> { ("boxes", boxes.shape[0]), ("iou", 0.5) };
+        var agrees = false;
+        var ms = double.NaN;
+        bool noGcRegion;
+        try { noGcRegion = GC.TryStartNoGCRegion(200L << 20); }
+        catch (ArgumentOutOfRangeException) { noGcRegion = false; }   // more than this runtime's GC can reserve
+        if (noGcRegion)
+        {
+            try
+            {
+                ms = 1000 * Timing.MedianSeconds(() =>
+                {
+                    using var theirs = TorchSharp.torchvision.ops.nms(boxes, scores, 0.5);
+                    agrees = theirs.cpu().data<long>().ToArray().SequenceEqual(oursKept);
+                }, 1, Math.Min(o.Repeats, 5));
+            }
+            finally { if (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion) GC.EndNoGCRegion(); }
+        }
+        else settings.Add(("skipped", "no-GC region refused"));
+        settings.Add(("same boxes as Nms.Run", agrees));
+        return new("detection", "nms 5000 boxes (TorchVision .NET ops.nms, reference)", ms, "ms", S([.. settings]));
     }
 
     private IEnumerable<BenchResult> RoiAlignTimings(Generator g)

@@ -47,6 +47,9 @@ def main():
     gpu = (pr.get("machine") or {}).get("gpu")
     print(f"\ndevice: {gpu}; torch {pr['versions']['torch']}; TorchSharp {dr['versions']['torchsharp']} "
           f"(libtorch {dr['versions']['libtorch']}); .NET {dr['versions']['dotnet']}; date {pr['date']}")
+    backward = sorted({(r.get("settings") or r.get("Settings") or {}).get("frozen backward", "?") for r in dr["results"]})
+    print(f"Delta's frozen-layer backward: {', '.join(backward)}"
+          + ("" if backward == ["activation-free"] else " (libtorch's own nodes: gradcheck failed or DELTA_FROZEN_BACKWARD=standard)"))
     s = pr["settings"]
     print(f"Δ-ResNet-50 (random weights), batch {s['batch']}, {s['size']}x{s['size']}, PyTorch {s['steps']} steps x "
           f"{s['repeats']} repeats (median); Delta {dr['settings'].get('TrainSteps')} steps\n")
