@@ -13,8 +13,9 @@ namespace Delta.Backbones.Autograd;
 /// </summary>
 internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
 {
-    private static readonly byte[] BitValues = [1, 2, 4, 8, 16, 32, 64, 128];
-    private static readonly byte[] BitShifts = [0, 1, 2, 3, 4, 5, 6, 7];
+    /// <summary>[8] = 0..7 as bytes, made on the device by a kernel: a tensor from a host array would be a
+    /// synchronous host-to-device copy in every node's forward and backward on CUDA.</summary>
+    private static Tensor BitShifts(Device device) => arange(8, dtype: ScalarType.Byte, device: device);
 
     /// <summary>y = ReLU output (≥ 0, 4-D) ↦ its packed mask.</summary>
     public static ReluMask Of(Tensor reluOutput)
@@ -29,7 +30,7 @@ internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
         // Eight planes of M/8 consecutive elements, plane k in bit k: a reduction over the outer dimension, which
         // libtorch vectorises across the planes' length (packing each run of 8 neighbours reduced rows of length 8,
         // several times slower).
-        var values = tensor(BitValues, device: bytes.device).view(8, 1);
+        var values = ones(8, dtype: ScalarType.Byte, device: bytes.device).bitwise_left_shift_(BitShifts(bytes.device)).view(8, 1);
         var bits = bytes.view(8, -1).mul_(values).sum([0], type: ScalarType.Byte);    // ≤ 255: no overflow
         return new ReluMask(bits.MoveToOuterDisposeScope(), reluOutput.shape, channelsLast);
     }
@@ -53,7 +54,7 @@ internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
     public Tensor Apply(Tensor gradOutput)
     {
         using var scope = NewDisposeScope();
-        var shifts = tensor(BitShifts, device: Bits.device);
+        var shifts = BitShifts(Bits.device);
         var count = Shape.Aggregate(1L, (a, b) => a * b);
         var flat = Bits.unsqueeze(0).bitwise_right_shift(shifts.view(8, 1)).bitwise_and_(ones(1, dtype: ScalarType.Byte, device: Bits.device))
             .reshape(-1).narrow(0, 0, count);                                          // plane k = bit k, in order

@@ -27,8 +27,11 @@ public sealed class LearnableGates : SkipGates
         Tensor row = weight;                                                   // [P] or [k]
         if (existingOnly)
         {
-            // Scatter the k scalars to the (j−1, j) slots of Λ; the rest stay 0.
-            var slots = tensor(Enumerable.Range(1, Blocks).Select(j => (long)GatePairs.Index(j - 1, j)).ToArray(), device: h0.device);
+            // Scatter the k scalars to the (j−1, j) slots of Λ; the rest stay 0. Slot of (j−1, j) is GatePairs.Index's
+            // j(j−1)/2 + j − 1 = j(j+1)/2 − 1, computed on the device (from a host array it would be a synchronous copy per
+            // forward on CUDA).
+            var j = arange(1, Blocks + 1, dtype: ScalarType.Int64, device: h0.device);
+            var slots = j.mul(j + 1).floor_divide(2).sub_(1);
             row = zeros(PairCount, dtype: weight.dtype, device: h0.device).index_put_(weight, slots);
         }
         return row.unsqueeze(0).expand(h0.shape[0], PairCount).MoveToOuterDisposeScope();   // [N, P]

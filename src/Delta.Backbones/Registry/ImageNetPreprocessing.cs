@@ -1,4 +1,5 @@
 using Delta.Abstractions.Backbones;
+using Delta.Backbones.Runtime;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Registry;
@@ -11,6 +12,8 @@ public sealed class ImageNetPreprocessing : IInputPreprocessing
 
     private static readonly float[] MeanRgb = { 0.485f, 0.456f, 0.406f };
     private static readonly float[] StdRgb = { 0.229f, 0.224f, 0.225f };
+    // Static, after the arrays (static initialisers run in textual order; Instance above has no instance state).
+    private static readonly DeviceConstants MeanOnDevice = new(MeanRgb), StdOnDevice = new(StdRgb);
 
     public string Description => "torchvision ImageNet: RGB [0,1], (x - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225] per channel";
     public IReadOnlyList<float> Mean => MeanRgb;
@@ -27,8 +30,8 @@ public sealed class ImageNetPreprocessing : IInputPreprocessing
         if (rgb01.shape[channelDim] != 3)
             throw new ArgumentException($"Expected 3 RGB channels, got shape [{string.Join(", ", rgb01.shape)}].");
         using var scope = NewDisposeScope();
-        var mean = tensor(MeanRgb, dtype: rgb01.dtype, device: rgb01.device).reshape(3, 1, 1);   // [3, 1, 1] broadcasts over H, W (and N)
-        var std = tensor(StdRgb, dtype: rgb01.dtype, device: rgb01.device).reshape(3, 1, 1);
+        var mean = MeanOnDevice.On(rgb01.dtype, rgb01.device).reshape(3, 1, 1);   // [3, 1, 1] broadcasts over H, W (and N)
+        var std = StdOnDevice.On(rgb01.dtype, rgb01.device).reshape(3, 1, 1);
         return ((rgb01 - mean) / std).MoveToOuterDisposeScope();
     }
 }

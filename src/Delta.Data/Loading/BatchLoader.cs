@@ -137,18 +137,21 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
     private ImageBatch Finish(Tensor raw, int[] ids, bool[] flip)
     {
         using var scope = NewDisposeScope();
-        // non_blocking from pinned memory is asynchronous; from pageable memory (the in-memory path) libtorch copies synchronously.
-        var x = PinMemory ? raw.to(device.type, device.index, non_blocking: true) : raw.to(device);   // [N, C, h, w]
+        var x = ToDevice(raw);                                                           // [N, C, h, w]
         if (x.shape[2] != size || x.shape[3] != size)
             x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false).clamp_(0, 1);
         if (x.shape[1] == 1) x = x.expand(-1, 3, -1, -1);                               // grey → RGB
         if (flip.Any(f => f))
         {
-            var mask = tensor(flip, device: device).reshape(-1, 1, 1, 1);
+            var mask = ToDevice(tensor(flip)).reshape(-1, 1, 1, 1);
             x = where(mask, x.flip(3), x);
         }
         var images = preprocessing.Apply(x.contiguous());
-        var labels = tensor(ids.Select(i => (long)data.Label(i)).ToArray(), dtype: ScalarType.Int64, device: device);
+        var labels = ToDevice(tensor(ids.Select(i => (long)data.Label(i)).ToArray(), dtype: ScalarType.Int64));
         return new ImageBatch(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
+
+    /// <summary>A host tensor onto the device: with <see cref="PinMemory"/> asynchronously (<see cref="HostToDevice"/>),
+    /// the small label and flip tensors too, so that no part of a batch makes the host wait for the GPU.</summary>
+    private Tensor ToDevice(Tensor host) => PinMemory ? HostToDevice.Copy(host, device) : host.to(device);
 }

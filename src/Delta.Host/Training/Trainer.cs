@@ -127,7 +127,7 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
                             if (lossNames.Length == 0) lossNames = losses.Keys.ToArray();
                             var total = losses.Values.Aggregate((a, b) => a + b);
                             total.backward();
-                            if (hyper.GradClipNorm > 0) nn.utils.clip_grad_norm_(loop.Parameters, hyper.GradClipNorm);
+                            if (hyper.GradClipNorm > 0) GradientClipping.ClipByTotalNorm(loop.Parameters, hyper.GradClipNorm);
                             optimizer.step();
                             var row = stack(lossNames.Select(n => losses[n].detach().reshape(1)).Append(total.detach().reshape(1)).ToArray()).flatten();
                             pending.Add((state.Step + 1, epoch, row.MoveToOuterDisposeScope(), lr, 0));

@@ -1,5 +1,6 @@
 using Delta.Abstractions.Backbones;
 using Delta.Data.Datasets;
+using Delta.Data.Loading;
 using Delta.Data.Transforms;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ public sealed class TwoViewLoader(IImageDataset data, IReadOnlyList<int> indices
         using var scope = NewDisposeScope();
         var query = View(epoch, start, ids, 0);
         var key = twoViews ? View(epoch, start, ids, 1) : null;
-        var labels = tensor(ids.Select(i => (long)data.Label(i)).ToArray(), dtype: ScalarType.Int64, device: device);
+        var labels = HostToDevice.Copy(tensor(ids.Select(i => (long)data.Label(i)).ToArray(), dtype: ScalarType.Int64), device);
         return new TwoViewBatch(query.MoveToOuterDisposeScope(), key?.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
@@ -52,6 +53,6 @@ public sealed class TwoViewLoader(IImageDataset data, IReadOnlyList<int> indices
             if (x.shape[1] != size || x.shape[2] != size) x = Resize.To(x, size, size);
             items[i] = x.shape[0] == 1 ? x.expand(3, -1, -1) : x;                                      // grey → RGB
         }
-        return preprocessing.Apply(stack(items).to(device)).MoveToOuterDisposeScope();
+        return preprocessing.Apply(HostToDevice.Copy(stack(items), device)).MoveToOuterDisposeScope();
     }
 }

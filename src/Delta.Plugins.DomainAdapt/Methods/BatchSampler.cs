@@ -1,3 +1,4 @@
+using Delta.Data.Loading;
 using static TorchSharp.torch;
 
 namespace Delta.Plugins.DomainAdapt.Methods;
@@ -22,6 +23,7 @@ public sealed class BatchSampler
         if (position + batchSize > order.Length) { order = Enumerable.Range(0, count).OrderBy(_ => rng.Next()).ToArray(); position = 0; }
         var idx = order.AsSpan(position, batchSize).ToArray().Select(i => (long)i).ToArray();
         position += batchSize;
-        return tensor(idx, dtype: ScalarType.Int64, device: device);
+        using var host = tensor(idx, dtype: ScalarType.Int64);
+        return HostToDevice.Copy(host, device);                                    // no host wait on CUDA
     }
 }

@@ -1,4 +1,5 @@
 using Delta.Abstractions.Backbones;
+using Delta.Backbones.Runtime;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Weights.Cntk;
@@ -13,6 +14,7 @@ public sealed class CntkResNetPreprocessing : IInputPreprocessing
 {
     private readonly float[] meanImageBgr;     // [3, 224, 224] row-major, B, G, R planes
     private readonly float[] channelMeanBgr;
+    private readonly DeviceConstants meanImageOnDevice, channelMeanOnDevice;
     public const int MeanImageSize = 224;
 
     public CntkResNetPreprocessing(float[] meanImageBgr)
@@ -22,6 +24,8 @@ public sealed class CntkResNetPreprocessing : IInputPreprocessing
         this.meanImageBgr = meanImageBgr;
         var plane = MeanImageSize * MeanImageSize;
         channelMeanBgr = Enumerable.Range(0, 3).Select(c => (float)meanImageBgr.AsSpan(c * plane, plane).ToArray().Average()).ToArray();
+        meanImageOnDevice = new(meanImageBgr);
+        channelMeanOnDevice = new(channelMeanBgr);
     }
 
     public string Description => "CNTK ResNet: RGB [0,1] → ×255, RGB→BGR, minus the ImageNet mean image (exact at 224x224, per-channel mean elsewhere); no std";
@@ -40,9 +44,9 @@ public sealed class CntkResNetPreprocessing : IInputPreprocessing
         var bgr = x.flip(1) * 255f;                                                          // [N, 3, H, W], B, G, R
         var (h, w) = (x.shape[2], x.shape[3]);
         var mean = h == MeanImageSize && w == MeanImageSize
-            ? tensor(meanImageBgr, dtype: ScalarType.Float32, device: x.device).reshape(1, 3, h, w)
-            : tensor(channelMeanBgr, dtype: ScalarType.Float32, device: x.device).reshape(1, 3, 1, 1);
-        var y = bgr - mean.to(x.dtype);
+            ? meanImageOnDevice.On(x.dtype, x.device).reshape(1, 3, h, w)
+            : channelMeanOnDevice.On(x.dtype, x.device).reshape(1, 3, 1, 1);
+        var y = bgr - mean;
         return (batched ? y : y.squeeze(0)).MoveToOuterDisposeScope();
     }
 }
