@@ -44,9 +44,13 @@ public sealed class BiTuning : IDisposable
     /// <summary>The reference runs both encoders in the same mode (its <c>bituning.train()</c>); the shared frozen base stays in eval regardless.</summary>
     public void SetTrainMode(bool mode) { Query.SetTrainMode(mode); Key.SetTrainMode(mode); }
 
-    /// <summary>Named losses of one step on two views of the same images: query view [B, 3, H, W], key view [B, 3, H, W], labels [B].</summary>
-    public IReadOnlyDictionary<string, Tensor> Losses(Tensor queryView, Tensor keyView, Tensor labels)
+    /// <summary>Named losses of one step on two views of the same images: query view [B, 3, H, W], key view [B, 3, H, W], labels [B]
+    /// and, when the caller has them, the same labels on the host (the per-class queues index by them; without them
+    /// they are read back from the device, a host wait per step on a GPU).</summary>
+    public IReadOnlyDictionary<string, Tensor> Losses(Tensor queryView, Tensor keyView, Tensor labels, long[]? hostLabels = null)
     {
+        if (hostLabels is not null && hostLabels.Length != labels.shape[0])
+            throw new ArgumentException($"{hostLabels.Length} host labels for a batch of {labels.shape[0]}.", nameof(hostLabels));
         using var scope = NewDisposeScope();
         var (logits, zQuery, hnQuery) = Query.Forward(queryView);
         Tensor zKey, hnKey;
@@ -58,7 +62,7 @@ public sealed class BiTuning : IDisposable
         // Snapshot: the enqueue below writes into the queue in place, and autograd keeps what the matmul saw.
         var queueZBefore = QueueZ.Keys.clone();
         var projector = BiTuningLosses.ProjectorContrastive(zQuery, zKey, queueZBefore, labels, Settings.Temperature);
-        var labelArray = labels.cpu().data<long>().ToArray();
+        var labelArray = hostLabels ?? labels.cpu().data<long>().ToArray();
         QueueH.Enqueue(hnKey, labelArray);
         QueueZ.Enqueue(zKey, labelArray);
         var classifier = BiTuningLosses.ClassifierContrastive(hnQuery, Query.Classifier.Head.weight!, Query.Classifier.Head.bias!, QueueH.Keys.clone(), labels, Settings.Temperature);

@@ -66,7 +66,7 @@ public sealed class TransferExperiment : IDisposable
                 var keyEncoder = new BiTuningEncoder(NewClassifier(method), s.BiTuning.ProjectionDim);
                 bituning = new BiTuning(queryEncoder, keyEncoder, data.ClassNames.Count, s.BiTuning, s.Seed);
                 parameters = queryEncoder.TrainableParameters;
-                losses = b => bituning.Losses(b.QueryView, b.KeyView!, b.Labels);
+                losses = b => bituning.Losses(b.QueryView, b.KeyView!, b.Labels, b.HostLabels);
                 setTrainMode = bituning.SetTrainMode;
             }
             else

@@ -37,8 +37,9 @@ public sealed class TwoViewLoader(IImageDataset data, IReadOnlyList<int> indices
         using var scope = NewDisposeScope();
         var query = View(epoch, start, ids, 0);
         var key = twoViews ? View(epoch, start, ids, 1) : null;
-        var labels = HostToDevice.Copy(tensor(ids.Select(i => (long)data.Label(i)).ToArray(), dtype: ScalarType.Int64), device);
-        return new TwoViewBatch(query.MoveToOuterDisposeScope(), key?.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
+        var hostLabels = ids.Select(i => (long)data.Label(i)).ToArray();
+        var labels = HostToDevice.Copy(tensor(hostLabels, dtype: ScalarType.Int64), device);
+        return new TwoViewBatch(query.MoveToOuterDisposeScope(), key?.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), hostLabels);
     }
 
     /// <summary>[B, 3, size, size] preprocessed.</summary>

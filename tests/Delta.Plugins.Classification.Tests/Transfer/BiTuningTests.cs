@@ -77,6 +77,29 @@ public sealed class BiTuningTests : IDisposable
     }
 
     [Fact]
+    public void Host_labels_give_the_same_losses_and_queues_as_reading_the_labels_back()
+    {
+        // The first Build creates the shared base, which draws from the global generator before the heads do; a
+        // warm-up one makes both below start from the same generator state.
+        using var warmUp = Build(trainableBase: false);
+        using var fromDevice = Build(trainableBase: false);
+        using var fromHost = Build(trainableBase: false);
+        fromDevice.SetTrainMode(true); fromHost.SetTrainMode(true);
+        for (int seed = 1; seed <= 2; seed++)                                   // the second step reads the first's queues
+        {
+            using var scope = NewDisposeScope();
+            var (q, k, y) = Batch(seed);
+            var expected = fromDevice.Losses(q, k, y);
+            var actual = fromHost.Losses(q, k, y, y.data<long>().ToArray());
+            foreach (var (name, loss) in expected) Assert.True(loss.Equals(actual[name]), $"step {seed}: {name}");
+            Assert.True(fromDevice.QueueH.Keys.Equals(fromHost.QueueH.Keys) && fromDevice.QueueZ.Keys.Equals(fromHost.QueueZ.Keys), $"step {seed}: queues");
+        }
+        using var last = NewDisposeScope();
+        var (q2, k2, y2) = Batch(3);
+        Assert.Throws<ArgumentException>(() => fromHost.Losses(q2, k2, y2, [0, 1]));
+    }
+
+    [Fact]
     public void With_delta_the_shared_base_is_bit_identical_after_training()
     {
         var shared = env.Registry.GetBase(Request(false)).Model;
