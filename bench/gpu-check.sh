@@ -7,7 +7,7 @@
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
-# Results land in $OUT (gradcheck.txt, delta.json, delta-detection.json, gpu-memory.txt, pytorch.json, compare.txt) when $OUT is set,
+# Results land in $OUT (gradcheck.txt, delta.json, syncs-count.txt, delta-detection.json, gpu-memory.txt, pytorch.json, compare.txt) when $OUT is set,
 # else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
 # the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, SIZE=, STEPS= (classification)
@@ -92,6 +92,21 @@ PY
     [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
     det=(); [ -s "$out/delta-detection.json" ] && det=("$out/delta-detection.json")
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${det[@]}" | tee "$out/compare.txt"
+    # Host waits ("no per-step host synchronisation"): libtorch's sync debug mode on "warn" around 5 training steps per
+    # variant and one loader epoch; each wait logs one warning between the window's marker lines.
+    bash .gpu/run.sh Delta.Bench.dll syncs --fast --device cuda --archs resnet50:random --batch 32 --size "$SIZE" --steps 5 \
+      > "$out/syncs.txt" 2>&1 || echo "sync probe failed (see syncs.txt)"
+    python3 - "$out/syncs.txt" <<'PY' | tee "$out/syncs-count.txt"
+import sys
+label, counts = None, []
+for line in open(sys.argv[1], errors="replace"):
+    if line.startswith("sync-window-begin "): label, n = line.split(" ", 1)[1].strip(), 0
+    elif line.startswith("sync-window-end ") and label is not None: counts.append((label, n)); label = None
+    elif label is not None and "synchronizing CUDA operation" in line: n += 1
+print("Host waits for the GPU (libtorch sync debug warnings); expected 1 per training window (the trainer's loss read-back at the end of Fit), 0 for the loader:")
+for label, n in counts: print(f"  {n:4d}  {label}")
+if not counts: print("  no windows found: see syncs.txt (probe skipped or failed)")
+PY
     ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

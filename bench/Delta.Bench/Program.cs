@@ -4,16 +4,16 @@ using System.Text.Json;
 using Delta.Bench;
 using TorchSharp;
 
-// delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [--device cpu|cuda] [--batch N] [--size N]
+// delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [syncs] [--device cpu|cuda] [--batch N] [--size N]
 //             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
 //             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N]
 //             [--task-size N] [--exact-memory] [--json FILE]
-const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
+const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [syncs] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
 // A wrong option or value is the user's to fix: say which and exit 2, no stack trace.
-string[] knownSuites = ["inference", "train", "data", "patch", "precision", "detection", "segmentation", "gradcheck"];
+string[] knownSuites = ["inference", "train", "data", "patch", "precision", "detection", "segmentation", "gradcheck", "syncs"];
 try
 {
     for (int i = 0; i < args.Length; i++)
@@ -83,7 +83,7 @@ foreach (var s in suites)
     {
         "inference" => bench.Inference(), "train" => bench.Train(), "data" => bench.Data(), "patch" => bench.Patches(),
         "precision" => bench.Precision(), "detection" => bench.Detection(), "segmentation" => bench.Segmentation(),
-        "gradcheck" => bench.GradientCheck(),
+        "gradcheck" => bench.GradientCheck(), "syncs" => bench.HostSyncs(),
         _ => throw new ArgumentException($"unknown suite '{s}' ({string.Join(", ", knownSuites)})"),
     };
     foreach (var r in run)
