@@ -7,8 +7,8 @@
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
-# Results land in $OUT (gradcheck.txt, delta.json, syncs-count.txt, delta-detection.json, gpu-memory.txt, pytorch.json, compare.txt) when $OUT is set,
-# else in .gpu/results/.
+# Results land in $OUT (gradcheck.txt, delta.json, pytorch.json, compare.txt, gpu-memory.txt, delta-detection.json,
+# syncs-count.txt, delta-stride4.json, compare-all.txt, and each step's .txt log) when $OUT is set, else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
 # the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, SIZE=, STEPS= (classification)
 # and TASK_BATCH=, TASK_SIZE=, TASK_STEPS= (detection).
@@ -41,10 +41,12 @@ case "${1:-}" in
     [ -f .gpu/run.sh ] || { echo "no .gpu/ here: run 'bench/gpu-check.sh pack' on the .NET machine and carry .gpu" >&2; exit 2; }
     out=${OUT:-$root/.gpu/results}; mkdir -p "$out"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-    # First, before any figure: do the activation-free frozen-layer nodes (custom autograd functions, never run on CUDA
-    # before this script) give the Δ-modules libtorch's gradients on this GPU? If not (or the process dies in a
-    # node), every later run uses libtorch's own nodes, so the speed comparison still comes out, and the failure is
-    # in gradcheck.txt. Each later step reports its own failure and the script goes on to the next.
+    # In order of importance, each step writing its files as it ends, so that a run cut short by its time limit still
+    # leaves the main comparison; each step reports its own failure and the script goes on to the next.
+    #
+    # 1. Before any figure: do the activation-free frozen-layer nodes (custom autograd functions, never run on CUDA
+    #    before this script) give the Δ-modules libtorch's gradients on this GPU? If not (or the process dies in a
+    #    node), every later run uses libtorch's own nodes, so the speed comparison still comes out, and says so.
     if bash .gpu/run.sh Delta.Bench.dll gradcheck --fast --device cuda --archs resnet50:random,resnet18:random \
          --json "$out/gradcheck.json" > "$out/gradcheck.txt" 2>&1; then
       cut -c1-150 "$out/gradcheck.txt"
@@ -53,20 +55,24 @@ case "${1:-}" in
       echo "GRADCHECK FAILED on this GPU: the runs below use libtorch's own nodes (DELTA_FROZEN_BACKWARD=standard)"
       export DELTA_FROZEN_BACKWARD=standard
     fi
-    # Δ(1), Δ(4) in fp32, in the fast mode (bf16 frozen base, channels-last, folded BNs: bf16+cl+fold) and in the fast
-    # mode with autocast-style bf16 Δ convolutions (+dbf16), full fine-tuning (fp32, the memory baseline); Delta first
-    # (cuDNN autotuning on, as in PyTorch), then PyTorch's eager version of the same network in fp32, bf16 autocast +
-    # channels-last, and bf16base (Delta's fast-mode split: bf16 channels-last base, fp32 Δ-modules and head).
-    # --gate-strides 1,4: also Δ_s on 4x average-pooled input (DeltaConfig.GateStride), the cheaper Δ-module.
-    bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random --gate-strides 1,4 \
+    # 2. Delta: Δ(1), Δ(4) in fp32, in the fast mode (bf16 frozen base, channels-last, folded BNs: bf16+cl+fold) and in
+    #    the fast mode with autocast-style bf16 Δ convolutions (+dbf16); full fine-tuning in fp32 (cuDNN autotuning on,
+    #    as in PyTorch).
+    bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt" \
       || echo "train suite failed (see delta.txt)"
-    # NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
-    bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch "$TASK_BATCH" --task-size "$TASK_SIZE" --steps "$TASK_STEPS" \
-      --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
-    # Delta's own GPU memory (TorchSharp 0.107 exposes no allocator statistics): one process per variant, the GPU's
-    # memory.used sampled every 100 ms by nvidia-smi; the peak includes the CUDA context and what libtorch's caching
-    # allocator reserved, for both sides of the ratio alike.
+    # 3. PyTorch's eager version of the same network and step, same GPU: fp32, bf16 autocast + channels-last, and
+    #    bf16base (Delta's fast-mode split: bf16 channels-last base, fp32 Δ-modules and head).
+    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16,bf16base --full \
+      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt" \
+      || echo "PyTorch bench failed (see pytorch.txt)"
+    # 4. The comparison (printed again at the end with the later figures).
+    [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] \
+      && python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" | tee "$out/compare.txt" \
+      || echo "no comparison yet: delta.json or pytorch.json is missing"
+    # 5. Delta's own GPU memory (TorchSharp 0.107 exposes no allocator statistics): one process per variant, the GPU's
+    #    memory.used sampled every 100 ms by nvidia-smi; the peak includes the CUDA context and what libtorch's caching
+    #    allocator reserved, for both sides of the ratio alike.
     for v in delta1 delta4 full; do
       nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$out/gpumem-$v.txt" 2>/dev/null &
       sampler=$!
@@ -86,14 +92,11 @@ for v in ("delta1", "delta4", "full"):
     ratio = peak[v] / peak["full"] if peak["full"] == peak["full"] and peak["full"] > 0 else float("nan")
     print(f"  {v:7s} {peak[v]:>8} MiB   / full fine-tuning {ratio:.2f}   (target <= 0.50 for delta1, delta4)")
 PY
-    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes fp32,bf16,bf16base --full \
-      --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/pytorch.json" 2>&1 | tee "$out/pytorch.txt" \
-      || echo "PyTorch bench failed (see pytorch.txt)"
-    [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
-    det=(); [ -s "$out/delta-detection.json" ] && det=("$out/delta-detection.json")
-    python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${det[@]}" | tee "$out/compare.txt"
-    # Host waits ("no per-step host synchronisation"): libtorch's sync debug mode on "warn" around 5 training steps per
-    # variant and one loader epoch; each wait logs one warning between the window's marker lines.
+    # 6. NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
+    bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch "$TASK_BATCH" --task-size "$TASK_SIZE" --steps "$TASK_STEPS" \
+      --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
+    # 7. Host waits ("no per-step host synchronisation"): libtorch's sync debug mode on "warn" around 5 training steps per
+    #    variant and one loader epoch; each wait logs one warning between the window's marker lines.
     bash .gpu/run.sh Delta.Bench.dll syncs --fast --device cuda --archs resnet50:random --batch 32 --size "$SIZE" --steps 5 \
       > "$out/syncs.txt" 2>&1 || echo "sync probe failed (see syncs.txt)"
     python3 - "$out/syncs.txt" <<'PY' | tee "$out/syncs-count.txt"
@@ -107,6 +110,14 @@ print("Host waits for the GPU (libtorch sync debug warnings); expected 1 per tra
 for label, n in counts: print(f"  {n:4d}  {label}")
 if not counts: print("  no windows found: see syncs.txt (probe skipped or failed)")
 PY
+    # 8. Gate stride 4 (DeltaConfig.GateStride: Δ_s on 4x average-pooled input, the cheaper Δ-module), fast modes.
+    bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --gate-strides 4 --train-variants delta1,delta4 \
+      --precision bf16+cl+fold,bf16+cl+fold+dbf16 --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta-stride4.json" \
+      2>&1 | tee "$out/delta-stride4.txt" || echo "gate-stride run failed (see delta-stride4.txt)"
+    # 9. Everything together.
+    [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
+    extra=(); for f in delta-detection.json delta-stride4.json; do [ -s "$out/$f" ] && extra+=("$out/$f"); done
+    python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${extra[@]}" | tee "$out/compare-all.txt"
     ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

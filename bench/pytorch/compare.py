@@ -2,7 +2,7 @@
 """Prints the issue #9 GPU comparison from one run: `delta bench train --fast` JSON vs bench/pytorch/delta_bench.py
 JSON, plus (optional) the `delta bench detection` JSON for the GPU NMS target.
 
-usage: compare.py delta.json pytorch.json [delta-detection.json]
+usage: compare.py delta.json pytorch.json [more Delta JSONs: delta-detection.json, delta-stride4.json, ...]
 Targets (issue #9): fp32 Δ-ResNet-50 train throughput ≥ 1.0x PyTorch eager fp32 for Δ(1) and Δ(4); fast mode
 (Delta: bf16 frozen base + channels-last, fp32 Δ-modules and head) ≥ 1.0x PyTorch bf16 autocast + channels-last; on an
 H100 at batch 128, 224x224, fast mode Δ(4) ≥ 3,800 img/s and Δ(1) ≥ 9,000 img/s; Δ peak memory ≤ 50 % of full
@@ -13,11 +13,14 @@ import math
 import sys
 
 
-def load(path):
+def load(path, suite=None):
+    """(report, {name: value}) of one bench JSON; with suite, only that suite's rows."""
     with open(path) as f:
         report = json.load(f)
     rows = {}
     for r in report["results"]:
+        if suite is not None and r.get("suite", r.get("Suite")) != suite:
+            continue
         name = r.get("name", r.get("Name"))
         value = float(r.get("value", r.get("Value")))
         if not math.isnan(value):                              # CPU runs have no allocator peak (NaN): not a figure
@@ -39,11 +42,15 @@ def row(figure, delta, pytorch, ratio, target, result, note=""):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
     dr, d = load(sys.argv[1])
     pr, p = load(sys.argv[2])
-    det = load(sys.argv[3])[1] if len(sys.argv) == 4 else {}
+    det = {}
+    for extra in sys.argv[3:]:                                 # later Delta runs: their rows join the main run's
+        d.update(load(extra)[1])
+        det.update(load(extra, "detection")[1])
+    det.update(load(sys.argv[1], "detection")[1])
     gpu = (pr.get("machine") or {}).get("gpu")
     print(f"\ndevice: {gpu}; torch {pr['versions']['torch']}; TorchSharp {dr['versions']['torchsharp']} "
           f"(libtorch {dr['versions']['libtorch']}); .NET {dr['versions']['dotnet']}; date {pr['date']}")
@@ -98,7 +105,7 @@ def main():
     nms = det.get("nms 5000 boxes (Delta.Plugins.FasterRcnn Nms.Run)")
     row("GPU NMS 5,000 boxes, ms", nms, None, None, "≤ 5 ms", verdict(None if nms is None else nms <= 5.0))
     for name, value in det.items():
-        if not name.startswith("nms"):
+        if name != "nms 5000 boxes (Delta.Plugins.FasterRcnn Nms.Run)":
             print(f"  (detection, context) {name}: {value:,.2f}")
 
 
