@@ -12,7 +12,7 @@ namespace Delta.Plugins.FasterRcnn.Model;
 /// </summary>
 public static class Nms
 {
-    /// <summary>Largest N sent to <see cref="DeviceNms"/>: its N x N float64 work tensors take ~0.5 GB at 8,192 boxes.</summary>
+    /// <summary>Largest N sent to <see cref="DeviceNms"/>: its N x N work tensors (the float64 IoU ratio alone is 0.5 GB at 8,192 boxes) grow with N².</summary>
     public const int DeviceNmsMaxBoxes = 8192;
 
     public static Tensor Run(Tensor boxes, Tensor scores, double iouThreshold)
@@ -20,10 +20,10 @@ public static class Nms
         using var scope = NewDisposeScope();
         long n = boxes.shape[0];
         if (n == 0) return empty(0, dtype: ScalarType.Int64, device: boxes.device).MoveToOuterDisposeScope();
-        // On a GPU the whole suppression runs there (DeviceNms, O(N²) memory, hence the size cap); on the CPU the
-        // host scan below is the faster of the two.
-        if (boxes.device.type == DeviceType.CUDA && n <= DeviceNmsMaxBoxes && DeviceNms.TryRun(boxes, scores, iouThreshold) is { } onDevice)
-            return onDevice.MoveToOuterDisposeScope();
+        // On a GPU the IoUs run there (DeviceNms, O(N²) memory, hence the size cap); on the CPU the host scan below,
+        // which compares only against kept boxes, is the faster of the two.
+        if (boxes.device.type == DeviceType.CUDA && n <= DeviceNmsMaxBoxes)
+            return DeviceNms.Run(boxes, scores, iouThreshold).MoveToOuterDisposeScope();
         var order = scores.argsort(descending: true);
         var sorted = boxes.index_select(0, order).to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray(); // the one transfer
         var kept = GreedyScan(sorted, (int)n, iouThreshold);
