@@ -7,7 +7,7 @@
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
-# Results land in $OUT (gradcheck.txt, delta.json, pytorch.json, compare.txt, gpu-memory.txt, delta-detection.json,
+# Results land in $OUT (gradcheck.txt, delta.json, pytorch.json, compare.txt, delta-memory.json, delta-detection.json,
 # syncs-count.txt, delta-stride4.json, compare-all.txt, and each step's .txt log) when $OUT is set, else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
 # the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, SIZE=, STEPS= (classification)
@@ -70,17 +70,23 @@ case "${1:-}" in
     [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] \
       && python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" | tee "$out/compare.txt" \
       || echo "no comparison yet: delta.json or pytorch.json is missing"
-    # 5. Delta's own GPU memory (TorchSharp 0.107 exposes no allocator statistics): one process per variant, the GPU's
-    #    memory.used sampled every 100 ms by nvidia-smi; the peak includes the CUDA context and what libtorch's caching
-    #    allocator reserved, for both sides of the ratio alike.
-    for v in delta1 delta4 full; do
-      nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$out/gpumem-$v.txt" 2>/dev/null &
-      sampler=$!
-      bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --train-variants "$v" \
-        --batch "$BATCH" --size "$SIZE" --steps 3 > "$out/delta-memory-$v.txt" 2>&1 || echo "memory run $v failed (see delta-memory-$v.txt)"
-      kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
-    done
-    python3 - "$out" <<'PY' | tee "$out/gpu-memory.txt"
+    # 5. Delta's own GPU memory. TorchSharp 0.107 exposes no allocator statistics, so the bench polls the CUDA runtime's
+    #    cudaMemGetInfo during one extra step per variant, with libtorch's caching allocator off so that freed memory
+    #    shows (--exact-memory: "step memory" and its ratio to full fine-tuning's, in MB the step adds).
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --exact-memory \
+      --batch "$BATCH" --size "$SIZE" --steps 2 --json "$out/delta-memory.json" 2>&1 | tee "$out/delta-memory.txt" \
+      || echo "exact memory run failed (see delta-memory.txt)"
+    if ! grep -q "step memory / full fine-tuning" "$out/delta-memory.txt" 2>/dev/null; then
+      # Fallback: one process per variant, the GPU's memory.used sampled every 100 ms by nvidia-smi; the peak includes
+      # the CUDA context and what the caching allocator reserved, for both sides of the ratio alike.
+      for v in delta1 delta4 full; do
+        nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$out/gpumem-$v.txt" 2>/dev/null &
+        sampler=$!
+        bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --train-variants "$v" \
+          --batch "$BATCH" --size "$SIZE" --steps 3 > "$out/delta-memory-$v.txt" 2>&1 || echo "memory run $v failed (see delta-memory-$v.txt)"
+        kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+      done
+      python3 - "$out" <<'PY' | tee "$out/gpu-memory.txt"
 import sys, pathlib
 out = pathlib.Path(sys.argv[1])
 peak = {}
@@ -92,6 +98,7 @@ for v in ("delta1", "delta4", "full"):
     ratio = peak[v] / peak["full"] if peak["full"] == peak["full"] and peak["full"] > 0 else float("nan")
     print(f"  {v:7s} {peak[v]:>8} MiB   / full fine-tuning {ratio:.2f}   (target <= 0.50 for delta1, delta4)")
 PY
+    fi
     # 6. NMS of 5,000 boxes, RoIAlign (512 RoIs, 4 FPN levels), Faster R-CNN step, on the GPU.
     bash .gpu/run.sh Delta.Bench.dll detection --fast --device cuda --task-batch "$TASK_BATCH" --task-size "$TASK_SIZE" --steps "$TASK_STEPS" \
       --json "$out/delta-detection.json" 2>&1 | tee "$out/delta-detection.txt" || echo "detection suite failed (see delta-detection.txt)"
@@ -116,7 +123,7 @@ PY
       2>&1 | tee "$out/delta-stride4.txt" || echo "gate-stride run failed (see delta-stride4.txt)"
     # 9. Everything together.
     [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
-    extra=(); for f in delta-detection.json delta-stride4.json; do [ -s "$out/$f" ] && extra+=("$out/$f"); done
+    extra=(); for f in delta-memory.json delta-detection.json delta-stride4.json; do [ -s "$out/$f" ] && extra+=("$out/$f"); done
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${extra[@]}" | tee "$out/compare-all.txt"
     ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;

@@ -69,12 +69,14 @@ static int ParseInt(string option, string value) =>
 // The load average goes into the JSON: on a shared machine it says how far the figures can be trusted.
 static string? LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
 var loadBefore = LoadAverage();
-if (o.ExactMemory && Timing.FixMmapThreshold() is { } memoryProblem) { Console.Error.WriteLine($"bench: --exact-memory: {memoryProblem}"); return 2; }
+if (o.ExactMemory && device == "cpu" && Timing.FixMmapThreshold() is { } memoryProblem) { Console.Error.WriteLine($"bench: --exact-memory: {memoryProblem}"); return 2; }
 if (suites.Count == 0) suites = ["inference", "train", "data", "patch"];
 if (threads is { } t) torch.set_num_threads(t);
 var dev = device == "cpu" ? torch.CPU : torch.cuda.is_available() ? new torch.Device(device) : throw new ArgumentException("CUDA is not available to this build.");
 // Same setting as the host on CUDA (and as the PyTorch reference's cudnn.benchmark = True).
 if (dev.type == DeviceType.CUDA && Delta.Backbones.Runtime.CudnnAutotune.EnableForCuda() is { } cudnnProblem) Console.Error.WriteLine($"warning: {cudnnProblem}");
+// On CUDA the step memory comes from the CUDA runtime, which needs libtorch's caching allocator off.
+if (o.ExactMemory && dev.type == DeviceType.CUDA && Delta.Bench.CudaMemory.Open() is { } gpuMemoryProblem) { Console.Error.WriteLine($"bench: --exact-memory on CUDA: {gpuMemoryProblem}"); return 2; }
 var bench = new Suites(o, dev);
 var results = new List<BenchResult>();
 foreach (var s in suites)

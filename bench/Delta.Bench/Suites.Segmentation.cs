@@ -33,7 +33,7 @@ public sealed partial class Suites
                 ("classes", classes), ("output stride", outputStride), ("precision", precision.Label));
             yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} train step", rate, "img/s", settings);
             yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} peak RSS", peakRss, "MB", settings);
-            if (o.ExactMemory && device.type != TorchSharp.DeviceType.CUDA) yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} step memory", stepMemory, "MB", settings);
+            if (o.ExactMemory) yield return new("segmentation", $"deeplabv3 {arch} Δ(4){precision.Suffix} step memory", stepMemory, "MB", settings);
         }
     }
 }

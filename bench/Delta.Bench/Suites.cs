@@ -113,7 +113,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
                     ("trainable", parameters.Sum(p => p.numel())), ("precision", precision.Label));
                 yield return new("train", $"{arch} {label}{precision.Suffix} train step", rate, "img/s", settings);
                 yield return new("train", $"{arch} {label}{precision.Suffix} peak RSS", peakRss, "MB", settings);
-                if (o.ExactMemory && device.type != TorchSharp.DeviceType.CUDA)
+                if (o.ExactMemory)
                 {
                     yield return new("train", $"{arch} {label}{precision.Suffix} step memory", stepMemory, "MB", settings);
                     if (trainable) fullStepMemory = stepMemory;
@@ -165,13 +165,18 @@ public sealed partial class Suites(BenchOptions o, Device device)
         // cleared, so the figure holds gradients, optimizer state, activations and temporaries — what training needs
         // beyond the weights, as PyTorch's max_memory_allocated would count it above the model.
         foreach (var p in parameters) p.grad = null;
-        var stepMemory = Timing.StepMemoryMb(() => trainer.Fit(new TrainLoop<Step>
+        var stepMemory = StepMemoryMb(() => trainer.Fit(new TrainLoop<Step>
         {
             Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
             Hyper = loop.Hyper with { MaxSteps = 1 },
         }, CancellationToken.None));
         return (rate, peakRss, stepMemory);
     }
+
+    /// <summary>What one step adds to memory in use: host RSS on the CPU (<see cref="Timing.StepMemoryMb"/>), GPU memory
+    /// on CUDA (<see cref="CudaMemory.StepMemoryMb"/>).</summary>
+    private double StepMemoryMb(Action step) =>
+        device.type == TorchSharp.DeviceType.CUDA ? CudaMemory.StepMemoryMb(step, device) : Timing.StepMemoryMb(step);
 
     internal static (string Architecture, string Weights) ArchAndWeights(string spec)
     {

@@ -47,8 +47,9 @@ def main():
     dr, d = load(sys.argv[1])
     pr, p = load(sys.argv[2])
     det = {}
-    for extra in sys.argv[3:]:                                 # later Delta runs: their rows join the main run's
-        d.update(load(extra)[1])
+    for extra in sys.argv[3:]:                                 # later Delta runs add rows; the main run's figures win
+        for name, value in load(extra)[1].items():             # (the memory run's throughputs, caching off, are not figures)
+            d.setdefault(name, value)
         det.update(load(extra, "detection")[1])
     det.update(load(sys.argv[1], "detection")[1])
     gpu = (pr.get("machine") or {}).get("gpu")
@@ -100,6 +101,11 @@ def main():
         share = pm / full if pm and full else None
         row(f"PyTorch {label} peak memory / full fine-tuning", None, pm, share, "≤ 0.50", verdict(None if share is None else share <= 0.5),
             " (PyTorch allocator; TorchSharp 0.107 exposes no CUDA memory stats)")
+    for label in ("Δ(1)", "Δ(4)"):
+        share = d.get(f"resnet50 {label} step memory / full fine-tuning")
+        if share is not None:
+            row(f"Delta {label} step memory / full fine-tuning", None, None, share, "≤ 0.50", verdict(share <= 0.5),
+                " (GPU memory one step adds, cudaMemGetInfo, caching allocator off)")
     fd, fp = d.get("resnet50 full fine-tuning train step"), p.get("pytorch resnet50 full fine-tuning fp32 train step")
     row("fp32 full fine-tuning train img/s (context)", fd, fp, fd / fp if fd and fp else None, "", "")
     nms = det.get("nms 5000 boxes (Delta.Plugins.FasterRcnn Nms.Run)")
