@@ -95,18 +95,14 @@ def main():
         pv = p.get(f"pytorch resnet50 {label} bf16base train step")
         row(f"fast {label} vs PyTorch same split (context)", dv, pv, dv / pv if dv and pv else None,
             "bf16 base, fp32 Δ + head", "")
-    full = p.get("pytorch resnet50 full fine-tuning fp32 peak allocated")
-    for label in ("Δ(1)", "Δ(4)"):
-        pm = p.get(f"pytorch resnet50 {label} fp32 peak allocated")
-        share = pm / full if pm and full else None
-        row(f"PyTorch {label} peak memory / full fine-tuning", None, pm, share, "(context)", "",
-            " (PyTorch allocator's peak over the timed steps, weights included)")
-    full_step = p.get("pytorch resnet50 full fine-tuning fp32 step memory")
-    for label in ("Δ(1)", "Δ(4)"):
-        pm = p.get(f"pytorch resnet50 {label} fp32 step memory")
-        share = pm / full_step if pm and full_step else None
-        row(f"PyTorch {label} step memory / full fine-tuning", None, pm, share, "(context)", "",
-            " (what one step adds, PyTorch allocator: the same measure as Delta's below)")
+    # PyTorch's memory, as context: its allocator's peak over the timed steps (weights included), and what one step
+    # adds (the same measure as Delta's, judged below).
+    for figure, title, note in (("peak allocated", "peak memory", "PyTorch allocator's peak over the timed steps, weights included"),
+                                ("step memory", "step memory", "what one step adds, PyTorch allocator: the same measure as Delta's below")):
+        full = p.get(f"pytorch resnet50 full fine-tuning fp32 {figure}")
+        for label in ("Δ(1)", "Δ(4)"):
+            pm = p.get(f"pytorch resnet50 {label} fp32 {figure}")
+            row(f"PyTorch {label} {title} / full fine-tuning", None, pm, pm / full if pm and full else None, "(context)", "", f" ({note})")
     for label in ("Δ(1)", "Δ(4)"):
         share = d.get(f"resnet50 {label} step memory / full fine-tuning")
         if share is not None:
