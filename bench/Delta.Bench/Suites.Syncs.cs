@@ -48,6 +48,7 @@ public sealed partial class Suites
                 {
                     Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = stages }, Device = device,
                 }));
+                backbone.ReturnStages = [];
                 using var head = nn.Linear(backbone.NumFeatures, 10); head.to(device);
                 manual_seed(0);
                 using var x = randn(o.TrainBatch, 3, o.TrainSize, o.TrainSize).to(device);

@@ -101,6 +101,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
                 {
                     Architecture = arch, Weights = weights, Delta = new DeltaConfig { Stages = delta, GateStride = stride }, Device = device, TrainableBase = trainable,
                 }));
+                backbone.ReturnStages = [];                                      // the step reads only the pooled vector
                 using var head = nn.Linear(backbone.NumFeatures, 10); head.to(device);
                 var parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList();
                 manual_seed(0);

@@ -35,6 +35,12 @@ public interface IDeltaBackbone : IDisposable
     bool DeltaEnabled { get; set; }
     /// <summary>When true, <see cref="BackboneFeatures.Gates"/> is filled.</summary>
     bool ReturnGates { get; set; }
+    /// <summary>The stages whose outputs <see cref="Forward"/> puts in <see cref="BackboneFeatures.Stages"/>: null (the
+    /// default) for every stage, empty for none (a task that reads only <see cref="BackboneFeatures.Pooled"/>). An
+    /// output nobody asked for is neither converted to fp32 (fast mode) nor kept until the caller's scope ends, so it
+    /// costs no memory beyond what autograd itself saves — like torchvision's feature extractors, which return only
+    /// the requested nodes. Setting an unknown stage name throws, naming the stages there are.</summary>
+    IReadOnlyCollection<string>? ReturnStages { get; set; }
 
     BackboneFeatures Forward(Tensor input);
 

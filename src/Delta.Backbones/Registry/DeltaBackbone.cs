@@ -52,6 +52,26 @@ public sealed class DeltaBackbone : IDeltaBackbone
     public IInputPreprocessing Preprocessing { get; }
     public bool DeltaEnabled { get; set; } = true;
     public bool ReturnGates { get; set; }
+
+    private HashSet<string>? returnStages;
+
+    public IReadOnlyCollection<string>? ReturnStages
+    {
+        get => returnStages;
+        set
+        {
+            if (value is not null)
+            {
+                var known = FeatureInfo.Select(f => f.Name).ToList();
+                var unknown = value.Where(s => !known.Contains(s)).ToList();
+                if (unknown.Count > 0)
+                    throw new ArgumentException($"No stage {string.Join(", ", unknown.Select(s => $"'{s}'"))} in {Base.Architecture}: its stages are {string.Join(", ", known)}.", nameof(value));
+            }
+            returnStages = value is null ? null : [.. value];
+        }
+    }
+
+    private bool Returns(string stage) => returnStages is null || returnStages.Contains(stage);
     public nn.Module Module => module;
 
     /// <summary>Float32 or BFloat16 (fast mode); with <see cref="ChannelsLast"/> and <see cref="FoldBatchNorm"/> it says
@@ -103,22 +123,33 @@ public sealed class DeltaBackbone : IDeltaBackbone
         using (baseFrozen ? no_grad() : null)
         {
             h = run.ForwardStem(frozenCopy is null ? input : FrozenBaseCopy.Convert(input, copyKind.DType, copyKind.ChannelsLast));
-            for (int s = 0; s < firstDelta; s++) outputs[stages[s].Name] = ToFloat32(h = stages[s].ForwardPlain(h));
+            for (int s = 0; s < firstDelta; s++)
+            {
+                h = stages[s].ForwardPlain(h);
+                if (Returns(stages[s].Name)) outputs[stages[s].Name] = ToFloat32(h);
+            }
         }
+        Tensor last = null!;                                                 // the last stage's output, fp32
         for (int s = firstDelta; s < stages.Count; s++)
         {
             var stage = stages[s];
+            Tensor output;
             if (deltaByName.TryGetValue(stage.Name, out var deltaStage))
             {
-                var hk = deltaStage.Forward(h, stage, out var lambda);          // fp32
-                outputs[stage.Name] = hk;
-                h = hk.dtype == copyKind.DType ? hk : hk.to_type(copyKind.DType);
+                output = deltaStage.Forward(h, stage, out var lambda);          // fp32
+                h = output.dtype == copyKind.DType ? output : output.to_type(copyKind.DType);
                 if (gates is not null) gates[stage.Name] = lambda;
             }
-            else outputs[stage.Name] = ToFloat32(h = stage.ForwardPlain(h));
+            else output = h = stage.ForwardPlain(h);
+            var isLast = s == stages.Count - 1;
+            if (isLast || Returns(stage.Name)) output = ToFloat32(output);
+            if (isLast) last = output;
+            if (Returns(stage.Name)) outputs[stage.Name] = output;
         }
+        if (firstDelta == stages.Count)                                      // no Δ stage ran: the loop above did not
+            last = outputs.TryGetValue(stages[^1].Name, out var returned) ? returned : ToFloat32(h);
         // Pooling (ConvNeXt: with its pretrained LayerNorm) always runs on the fp32 base, on the fp32 last output.
-        var pooled = baseModel.Pool(outputs[stages[^1].Name]);
+        var pooled = baseModel.Pool(last);
 
         foreach (var t in outputs.Values) t.MoveToOuterDisposeScope();
         if (gates is not null) foreach (var t in gates.Values) t.MoveToOuterDisposeScope();

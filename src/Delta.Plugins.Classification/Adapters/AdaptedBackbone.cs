@@ -98,6 +98,12 @@ public sealed class AdaptedBackbone : IDeltaBackbone
     public bool DeltaEnabled { get; set; } = true;
     /// <summary>Adapters have no gates: <see cref="BackboneFeatures.Gates"/> stays null.</summary>
     public bool ReturnGates { get; set; }
+    /// <summary>Applies to both routes (the adapted copy and the shared base).</summary>
+    public IReadOnlyCollection<string>? ReturnStages
+    {
+        get => copy.ReturnStages;
+        set { copy.ReturnStages = value; shared.ReturnStages = value; }
+    }
     public nn.Module Module => adapters;
 
     /// <summary>The adapters by the path of the conv they adapt (empty for BN adaptation).</summary>

@@ -28,6 +28,7 @@ public sealed class BaseModel : IDisposable
     {
         Data = data;
         Backbone = registry.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = device });
+        Backbone.ReturnStages = [];                                        // the base task reads only the pooled vector
         loaders = DataLoaders.For(data, Backbone, s.ImageSize, s.BatchSize, s.Seed);
         manual_seed(s.Seed);
         Head = nn.Linear(Backbone.NumFeatures, data.ClassNames.Count);

@@ -12,11 +12,18 @@ namespace Delta.Plugins.Classification.Models;
 /// </summary>
 public sealed class ClassifierModel(IDeltaBackbone backbone, int numClasses) : ICheckpointable, IDisposable
 {
-    public IDeltaBackbone Backbone { get; } = backbone;
+    /// <summary>The backbone, asked for no stage outputs: a classifier reads only the pooled vector.</summary>
+    public IDeltaBackbone Backbone { get; } = ReadingPooledOnly(backbone);
     public Linear Head { get; } = Init(nn.Linear(backbone.NumFeatures, numClasses), backbone.Device);
     public int NumClasses { get; } = numClasses;
 
     private static Linear Init(Linear head, Device device) { head.to(device); return head; }
+
+    private static IDeltaBackbone ReadingPooledOnly(IDeltaBackbone backbone)
+    {
+        backbone.ReturnStages = [];
+        return backbone;
+    }
 
     /// <summary>x [N, 3, H, W] preprocessed ↦ logits [N, classes].</summary>
     public Tensor Logits(Tensor x)

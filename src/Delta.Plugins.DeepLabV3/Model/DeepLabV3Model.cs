@@ -17,6 +17,7 @@ public sealed class DeepLabV3Model : IDisposable
     public DeepLabV3Model(IDeltaBackbone backbone, int numClasses, int outputStride, int headChannels = 256, bool auxiliary = false)
     {
         this.backbone = backbone;
+        backbone.ReturnStages = auxiliary ? ["C4", "C5"] : ["C5"];      // what Forward reads; the others are not kept
         NumClasses = numClasses;
         OutputStride = outputStride;
         var c5 = backbone.FeatureInfo.Single(f => f.Name == "C5");

@@ -10,7 +10,11 @@ namespace Delta.Plugins.DomainAdapt.Models;
 /// </summary>
 public sealed class DomainEncoder : IDisposable
 {
-    public DomainEncoder(IDeltaBackbone backbone) => Backbone = backbone;
+    public DomainEncoder(IDeltaBackbone backbone)
+    {
+        Backbone = backbone;
+        Backbone.ReturnStages = [];                                        // the encoder reads only the pooled vector
+    }
 
     public IDeltaBackbone Backbone { get; }
     public bool UsesDelta => Backbone.Delta.Stages > 0;

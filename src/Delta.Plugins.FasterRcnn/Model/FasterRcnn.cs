@@ -52,6 +52,7 @@ public sealed class FasterRcnn : nn.Module
         else
         {
             var info = settings.Stages.Select(Stage).ToList();
+            backbone.ReturnStages = settings.Stages;                       // the FPN's inputs; the others are not kept
             if (settings.AnchorSizes.Count != info.Count + 1)
                 throw new ArgumentException($"AnchorSizes needs {info.Count + 1} entries (one per FPN level plus the pool level), got {settings.AnchorSizes.Count}.");
             fpn = new FeaturePyramid(info.Select(f => f.Channels).ToList(), settings.FpnChannels);

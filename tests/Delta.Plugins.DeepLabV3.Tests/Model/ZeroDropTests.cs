@@ -37,6 +37,8 @@ public sealed class ZeroDropTests
 
         model.Train(false);
         backbone.DeltaEnabled = false;
+        Assert.Equal(["C4", "C5"], backbone.ReturnStages!);                 // what the model reads (aux head: C4)
+        backbone.ReturnStages = null;                                       // every stage, to compare them all
         using var eval = NewDisposeScope();
         using var noGrad = no_grad();
         var off = backbone.Forward(x);
