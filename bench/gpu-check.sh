@@ -130,7 +130,25 @@ PY
     bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --gate-strides 4 --train-variants delta1,delta4 \
       --precision bf16+cl+fold,bf16+cl+fold+dbf16 --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta-stride4.json" \
       2>&1 | tee "$out/delta-stride4.txt" || echo "gate-stride run failed (see delta-stride4.txt)"
-    # 9. Everything together.
+    # 9. The activation-free backward's speed cost on this GPU: the same train runs with libtorch's own nodes
+    #    (DELTA_FROZEN_BACKWARD=standard), Δ(1) and Δ(4), beside step 2's figures. Skipped when step 2 already ran them.
+    if [ "${DELTA_FROZEN_BACKWARD:-}" != standard ]; then
+      DELTA_FROZEN_BACKWARD=standard bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
+        --train-variants delta1,delta4 --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta-standard.json" \
+        > "$out/delta-standard-ab.txt" 2>&1 || echo "libtorch-nodes run failed (see delta-standard-ab.txt)"
+      [ -s "$out/delta.json" ] && [ -s "$out/delta-standard.json" ] && python3 - "$out/delta.json" "$out/delta-standard.json" <<'PY' | tee "$out/frozen-backward-ab.txt"
+import json, sys
+def rows(path):
+    named = ((r.get("name", r.get("Name")), r.get("value", r.get("Value"))) for r in json.load(open(path))["results"])
+    return {n: v for n, v in named if n.endswith("train step")}
+free, std = rows(sys.argv[1]), rows(sys.argv[2])
+print("Train img/s, activation-free frozen backward (default) vs libtorch's nodes, same GPU:")
+for name in std:
+    if name in free:
+        print(f"  {name:<58} {free[name]:10.1f} {std[name]:10.1f}   {free[name] / std[name] - 1:+.1%}")
+PY
+    fi
+    # 10. Everything together.
     [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
     extra=(); for f in delta-memory.json delta-detection.json delta-stride4.json; do [ -s "$out/$f" ] && extra+=("$out/$f"); done
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${extra[@]}" | tee "$out/compare-all.txt"
