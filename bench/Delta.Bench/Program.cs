@@ -88,10 +88,18 @@ foreach (var s in suites)
         "gradcheck" => bench.GradientCheck(), "syncs" => bench.HostSyncs(),
         _ => throw new ArgumentException($"unknown suite '{s}' ({string.Join(", ", knownSuites)})"),
     };
-    foreach (var r in run)
+    try
     {
-        results.Add(r);
-        Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value.ToString(r.Unit == "rel" ? "E2" : Math.Abs(r.Value) < 10 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture),12} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        foreach (var r in run)
+        {
+            results.Add(r);
+            Console.WriteLine($"{r.Suite,-10} {r.Name,-52} {r.Value.ToString(r.Unit == "rel" ? "E2" : Math.Abs(r.Value) < 10 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture),12} {r.Unit,-6} {string.Join(" ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        }
+    }
+    catch (ArgumentException e)                     // a wrong --archs / --task-arch entry or size: the user's to fix
+    {
+        Console.Error.WriteLine($"bench: {s}: {e.Message}");
+        return 2;
     }
 }
 var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() : null;
