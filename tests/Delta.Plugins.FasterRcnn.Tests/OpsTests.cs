@@ -112,6 +112,8 @@ public sealed class OpsTests
         var b = boxes.data<float>().ToArray(); var s = scores.data<float>().ToArray(); var c = classes.data<long>().ToArray();
         Assert.Equal(BruteForceNms(b, s, null, threshold), Nms.Run(boxes, scores, threshold).data<long>().ToList());
         Assert.Equal(BruteForceNms(b, s, c, threshold), Nms.Batched(boxes, scores, classes, threshold).data<long>().ToList());
+        Assert.Equal(BruteForceNms(b, s, c, threshold), Nms.BatchedPerClass(boxes, scores, classes, threshold).data<long>().ToList());
+        Assert.Empty(Nms.BatchedPerClass(zeros(0, 4), zeros(0), zeros(0, dtype: ScalarType.Int64), threshold).data<long>().ToArray());
         Assert.Empty(Nms.Run(zeros(0, 4), zeros(0), threshold).data<long>().ToArray());
     }
 

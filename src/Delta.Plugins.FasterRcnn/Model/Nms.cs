@@ -32,13 +32,35 @@ public static class Nms
     }
 
     /// <summary>Class-wise NMS in one call: each class's boxes are shifted by class * (max coordinate + 1), so boxes of
-    /// different classes never overlap and a single NMS suppresses within classes only.</summary>
+    /// different classes never overlap and a single NMS suppresses within classes only. On a GPU, a batch larger than
+    /// <see cref="DeviceNms"/> takes at once (the RPN's 5 levels x 2,000 boxes on large images) goes class by class
+    /// instead (<see cref="BatchedPerClass"/>), as torchvision's batched_nms does past 5,000 boxes on CUDA.</summary>
     public static Tensor Batched(Tensor boxes, Tensor scores, Tensor classes, double iouThreshold)
     {
         using var scope = NewDisposeScope();
         if (boxes.shape[0] == 0) return empty(0, dtype: ScalarType.Int64, device: boxes.device).MoveToOuterDisposeScope();
+        if (boxes.device.type == DeviceType.CUDA && boxes.shape[0] > DeviceNmsMaxBoxes)
+            return BatchedPerClass(boxes, scores, classes, iouThreshold).MoveToOuterDisposeScope();
         var offsets = classes.to_type(boxes.dtype) * (boxes.max() + 1);
         return Run(boxes + offsets[.., None], scores, iouThreshold).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Class-wise NMS one class at a time (<see cref="Run"/> on each class's boxes): the same kept set as
+    /// <see cref="Batched"/>, in descending score order (ties: lower index first), with each NMS only as large as its
+    /// class. Reads the class list and each class's members back to the host.</summary>
+    public static Tensor BatchedPerClass(Tensor boxes, Tensor scores, Tensor classes, double iouThreshold)
+    {
+        using var scope = NewDisposeScope();
+        if (boxes.shape[0] == 0) return empty(0, dtype: ScalarType.Int64, device: boxes.device).MoveToOuterDisposeScope();
+        var kept = new List<Tensor>();
+        foreach (var c in classes.unique().output.cpu().data<long>().ToArray())
+        {
+            var members = classes.eq(c).nonzero().flatten();
+            kept.Add(members.index_select(0, Run(boxes.index_select(0, members), scores.index_select(0, members), iouThreshold)));
+        }
+        var all = cat(kept, 0);
+        var byScore = scores.index_select(0, all).sort(descending: true, stable: true).Indices;
+        return all.index_select(0, byScore).MoveToOuterDisposeScope();
     }
 
     private static long[] GreedyScan(float[] b, int n, double threshold)
