@@ -37,7 +37,8 @@ public static class Timing
         if (!File.Exists("/proc/self/status")) return double.NaN;
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith(field, StringComparison.Ordinal))
-                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+                // "VmHWM:\t   1234 kB": a tab after the name, then spaces that vanish from 8 digits on (≥ ~9.5 GB).
+                return double.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024;
         return double.NaN;
     }
 
