@@ -1,5 +1,4 @@
 using Delta.Abstractions.Backbones;
-using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
 using TorchSharp;
 using Delta.Backbones.Registry;
@@ -53,14 +52,10 @@ public sealed partial class Suites
                 manual_seed(0);
                 using var x = randn(o.TrainBatch, 3, o.TrainSize, o.TrainSize).to(device);
                 using var y = randint(0, 10, [o.TrainBatch], dtype: ScalarType.Int64).to(device);
-                TrainLoop<Step> Loop(int steps) => new()
-                {
-                    Parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList(),
-                    Losses = _ => new Dictionary<string, Tensor> { ["ce"] = nn.functional.cross_entropy(head.call(backbone.Forward(x).Pooled), y) },
-                    Batches = _ => Enumerable.Range(0, steps).Select(_ => new Step()),
-                    Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = steps, BatchSize = o.TrainBatch, Schedule = "constant" },
-                    SetTrainMode = m => { backbone.Train(m); head.train(m); },
-                };
+                var parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList();
+                TrainLoop<Step> Loop(int steps) => SameBatchLoop(parameters, o.TrainBatch,
+                    () => new Dictionary<string, Tensor> { ["ce"] = nn.functional.cross_entropy(head.call(backbone.Forward(x).Pooled), y) },
+                    m => { backbone.Train(m); head.train(m); }, steps);
                 var trainer = new Trainer();
                 trainer.Fit(Loop(2), CancellationToken.None);                                  // warm-up (cuDNN autotuning)
                 var label = $"{arch} Δ({stages}){precision.Suffix} train, {o.TrainSteps} steps";

@@ -143,22 +143,11 @@ public sealed partial class Suites(BenchOptions o, Device device)
     /// <paramref name="losses"/> computes one step's named losses.</summary>
     internal (double Rate, double PeakRssMb, double StepMemoryMb) TrainStepRate(IReadOnlyList<Parameter> parameters, int batch, Func<IReadOnlyDictionary<string, Tensor>> losses, Action<bool> setTrainMode)
     {
-        var batches = Enumerable.Range(0, o.TrainSteps + 2).Select(_ => new Step()).ToList();
         var trainer = new Trainer();
-        var loop = new TrainLoop<Step>
-        {
-            Parameters = parameters,
-            Losses = _ => losses(),
-            Batches = _ => batches, Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = 2, BatchSize = batch, Schedule = "constant" },
-            SetTrainMode = setTrainMode,
-        };
-        trainer.Fit(loop, CancellationToken.None);                                         // warm-up: 2 steps
+        TrainLoop<Step> Loop(int steps) => SameBatchLoop(parameters, batch, losses, setTrainMode, steps);
+        trainer.Fit(Loop(2), CancellationToken.None);                                      // warm-up: 2 steps
         var watch = Stopwatch.StartNew();
-        trainer.Fit(new TrainLoop<Step>
-        {
-            Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
-            Hyper = loop.Hyper with { MaxSteps = o.TrainSteps },
-        }, CancellationToken.None);
+        trainer.Fit(Loop(o.TrainSteps), CancellationToken.None);
         var rate = o.TrainSteps * batch / watch.Elapsed.TotalSeconds;
         var peakRss = Timing.PeakRssMb();   // before the memory step resets the high-water mark
         if (!o.ExactMemory) return (rate, peakRss, double.NaN);
@@ -166,13 +155,21 @@ public sealed partial class Suites(BenchOptions o, Device device)
         // cleared, so the figure holds gradients, optimizer state, activations and temporaries — what training needs
         // beyond the weights, as PyTorch's max_memory_allocated would count it above the model.
         foreach (var p in parameters) p.grad = null;
-        var stepMemory = StepMemoryMb(() => trainer.Fit(new TrainLoop<Step>
-        {
-            Parameters = loop.Parameters, Losses = loop.Losses, Batches = loop.Batches, SetTrainMode = loop.SetTrainMode,
-            Hyper = loop.Hyper with { MaxSteps = 1 },
-        }, CancellationToken.None));
+        var stepMemory = StepMemoryMb(() => trainer.Fit(Loop(1), CancellationToken.None));
         return (rate, peakRss, stepMemory);
     }
+
+    /// <summary><paramref name="steps"/> AdamW steps of the host's <see cref="Trainer"/> (constant learning rate) on the
+    /// same batch, whose named losses <paramref name="losses"/> computes.</summary>
+    private static TrainLoop<Step> SameBatchLoop(IReadOnlyList<Parameter> parameters, int batch, Func<IReadOnlyDictionary<string, Tensor>> losses,
+        Action<bool> setTrainMode, int steps) => new()
+    {
+        Parameters = parameters,
+        Losses = _ => losses(),
+        Batches = _ => Enumerable.Range(0, steps).Select(_ => new Step()),
+        Hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = steps, BatchSize = batch, Schedule = "constant" },
+        SetTrainMode = setTrainMode,
+    };
 
     /// <summary>What one step adds to memory in use: host RSS on the CPU (<see cref="Timing.StepMemoryMb"/>), GPU memory
     /// on CUDA (<see cref="CudaMemory.StepMemoryMb"/>).</summary>
