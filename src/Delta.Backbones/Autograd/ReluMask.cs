@@ -1,4 +1,5 @@
 using Delta.Backbones.Precision;
+using Delta.Backbones.Runtime;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Autograd;
@@ -13,9 +14,10 @@ namespace Delta.Backbones.Autograd;
 /// </summary>
 internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
 {
-    /// <summary>[8] = 0..7 as bytes, made on the device by a kernel: a tensor from a host array would be a
-    /// synchronous host-to-device copy in every node's forward and backward on CUDA.</summary>
-    private static Tensor BitShifts(Device device) => arange(8, dtype: ScalarType.Byte, device: device);
+    // Kept per device (a tensor from a host array in every node's forward and backward would be a synchronous
+    // host-to-device copy on CUDA, and building them there costs kernels on the hot path).
+    private static readonly DeviceConstants BitValues = new([1, 2, 4, 8, 16, 32, 64, 128]);
+    private static readonly DeviceConstants BitShifts = new([0, 1, 2, 3, 4, 5, 6, 7]);
 
     /// <summary>y = ReLU output (≥ 0, 4-D) ↦ its packed mask.</summary>
     public static ReluMask Of(Tensor reluOutput)
@@ -30,7 +32,7 @@ internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
         // Eight planes of M/8 consecutive elements, plane k in bit k: a reduction over the outer dimension, which
         // libtorch vectorises across the planes' length (packing each run of 8 neighbours reduced rows of length 8,
         // several times slower).
-        var values = ones(8, dtype: ScalarType.Byte, device: bytes.device).bitwise_left_shift_(BitShifts(bytes.device)).view(8, 1);
+        var values = BitValues.On(ScalarType.Byte, bytes.device).view(8, 1);
         var bits = bytes.view(8, -1).mul_(values).sum([0], type: ScalarType.Byte);    // ≤ 255: no overflow
         return new ReluMask(bits.MoveToOuterDisposeScope(), reluOutput.shape, channelsLast);
     }
@@ -54,7 +56,7 @@ internal sealed record ReluMask(Tensor Bits, long[] Shape, bool ChannelsLast)
     public Tensor Apply(Tensor gradOutput)
     {
         using var scope = NewDisposeScope();
-        var shifts = BitShifts(Bits.device);
+        var shifts = BitShifts.On(ScalarType.Byte, Bits.device);
         var count = Shape.Aggregate(1L, (a, b) => a * b);
         var flat = Bits.unsqueeze(0).bitwise_right_shift(shifts.view(8, 1)).bitwise_and_(ones(1, dtype: ScalarType.Byte, device: Bits.device))
             .reshape(-1).narrow(0, 0, count);                                          // plane k = bit k, in order
