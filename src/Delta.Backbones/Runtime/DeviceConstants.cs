@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Delta.Backbones.Runtime;
 
 /// <summary>
-/// A small constant (normalisation means and standard deviations, a mean image) as a tensor, made once per device and
+/// A small constant (normalisation means and standard deviations, a mean image, bit values) as a tensor, made once per device and
 /// dtype and kept as long as its owner. Made from the host array on every call, it would be a synchronous
 /// host-to-device copy on CUDA: the host would wait for the GPU to drain its queue once per batch. Callers must not
 /// dispose or modify what <see cref="On"/> returns; views of it are fine.
@@ -20,6 +20,9 @@ internal sealed class DeviceConstants(float[] values)
         {
             if (copies.TryGetValue(key, out var cached)) return cached;
             Tensor made;
+            // Outside inference mode even when first asked for inside it (a predict call): an inference tensor could
+            // not be saved for backward by a later training step that uses the same constant.
+            using (inference_mode(false))
             using (NewDisposeScope())
                 made = tensor(values, dtype: ScalarType.Float32).to(dtype).to(device).DetachFromDisposeScope();
             copies[key] = made;

@@ -22,4 +22,17 @@ public class DeviceConstantsTests
         Assert.NotSame(first, asDouble);
         Assert.Equal(values.Select(v => (double)v), asDouble.data<double>().ToArray());
     }
+
+    /// <summary>Made first inside inference mode (a predict call), the constant is still an ordinary tensor: autograd
+    /// may save it for backward in a later training step (an inference tensor would make that backward throw).</summary>
+    [Fact]
+    public void MadeInsideInferenceModeItCanStillBeSavedForBackward()
+    {
+        var constants = new DeviceConstants([0.229f, 0.224f, 0.225f]);
+        using (inference_mode()) constants.On(ScalarType.Float32, CPU);
+        using var scope = NewDisposeScope();
+        var x = ones(3).requires_grad_();
+        (x / constants.On(ScalarType.Float32, CPU)).sum().backward();     // div saves its divisor
+        Assert.Equal(new[] { 1 / 0.229f, 1 / 0.224f, 1 / 0.225f }, x.grad!.data<float>().ToArray());
+    }
 }
