@@ -136,17 +136,9 @@ PY
       DELTA_FROZEN_BACKWARD=standard bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
         --train-variants delta1,delta4 --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta-standard.json" \
         > "$out/delta-standard-ab.txt" 2>&1 || echo "libtorch-nodes run failed (see delta-standard-ab.txt)"
-      [ -s "$out/delta.json" ] && [ -s "$out/delta-standard.json" ] && python3 - "$out/delta.json" "$out/delta-standard.json" <<'PY' | tee "$out/frozen-backward-ab.txt"
-import json, sys
-def rows(path):
-    named = ((r.get("name", r.get("Name")), r.get("value", r.get("Value"))) for r in json.load(open(path))["results"])
-    return {n: v for n, v in named if n.endswith("train step")}
-free, std = rows(sys.argv[1]), rows(sys.argv[2])
-print("Train img/s, activation-free frozen backward (default) vs libtorch's nodes, same GPU:")
-for name in std:
-    if name in free:
-        print(f"  {name:<58} {free[name]:10.1f} {std[name]:10.1f}   {free[name] / std[name] - 1:+.1%}")
-PY
+      if [ -s "$out/delta.json" ] && [ -s "$out/delta-standard.json" ]; then
+        python3 bench/pytorch/compare.py --backward-ab "$out/delta.json" "$out/delta-standard.json" | tee "$out/frozen-backward-ab.txt"
+      fi
     fi
     # 10. Everything together.
     [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }

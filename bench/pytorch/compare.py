@@ -3,6 +3,7 @@
 JSON, plus (optional) the `delta bench detection` JSON for the GPU NMS target.
 
 usage: compare.py delta.json pytorch.json [more Delta JSONs: delta-detection.json, delta-stride4.json, ...]
+       compare.py --backward-ab delta.json delta-standard.json   (activation-free vs libtorch's nodes, train img/s)
 Targets (issue #9): fp32 Δ-ResNet-50 train throughput ≥ 1.0x PyTorch eager fp32 for Δ(1) and Δ(4); fast mode
 (Delta: bf16 frozen base + channels-last, fp32 Δ-modules and head) ≥ 1.0x PyTorch bf16 autocast + channels-last; on an
 H100 at batch 128, 224x224, fast mode Δ(4) ≥ 3,800 img/s and Δ(1) ≥ 9,000 img/s; Δ peak memory ≤ 50 % of full
@@ -41,7 +42,18 @@ def row(figure, delta, pytorch, ratio, target, result, note=""):
     print(f"{figure:<44} {fmt(delta):>10} {fmt(pytorch):>10} {r:>7} {target:>26}  {result}{note}")
 
 
+def backward_ab(free_path, standard_path):
+    """Train img/s of the same runs with the activation-free frozen backward (default) and with libtorch's nodes."""
+    free, std = load(free_path)[1], load(standard_path)[1]
+    print("Train img/s, activation-free frozen backward (default) vs libtorch's nodes, same GPU:")
+    for name, value in std.items():
+        if name.endswith("train step") and name in free:
+            print(f"  {name:<58} {free[name]:10.1f} {value:10.1f}   {free[name] / value - 1:+.1%}")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--backward-ab":
+        return backward_ab(sys.argv[2], sys.argv[3])
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     dr, d = load(sys.argv[1])
