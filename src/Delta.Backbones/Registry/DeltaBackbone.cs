@@ -119,21 +119,19 @@ public sealed class DeltaBackbone : IDeltaBackbone
         var outputs = new Dictionary<string, Tensor>();
         var gates = ReturnGates && DeltaEnabled ? new Dictionary<string, Tensor>() : null;
 
-        Tensor h;
+        Tensor h, output = null!;               // h: the next stage's input; output: the latest stage's (fp32 after a Δ stage)
         using (baseFrozen ? no_grad() : null)
         {
             h = run.ForwardStem(frozenCopy is null ? input : FrozenBaseCopy.Convert(input, copyKind.DType, copyKind.ChannelsLast));
             for (int s = 0; s < firstDelta; s++)
             {
-                h = stages[s].ForwardPlain(h);
-                if (Returns(stages[s].Name)) outputs[stages[s].Name] = ToFloat32(h);
+                output = h = stages[s].ForwardPlain(h);
+                if (Returns(stages[s].Name)) outputs[stages[s].Name] = ToFloat32(output);
             }
         }
-        Tensor last = null!;                                                 // the last stage's output, fp32
         for (int s = firstDelta; s < stages.Count; s++)
         {
             var stage = stages[s];
-            Tensor output;
             if (deltaByName.TryGetValue(stage.Name, out var deltaStage))
             {
                 output = deltaStage.Forward(h, stage, out var lambda);          // fp32
@@ -141,15 +139,11 @@ public sealed class DeltaBackbone : IDeltaBackbone
                 if (gates is not null) gates[stage.Name] = lambda;
             }
             else output = h = stage.ForwardPlain(h);
-            var isLast = s == stages.Count - 1;
-            if (isLast || Returns(stage.Name)) output = ToFloat32(output);
-            if (isLast) last = output;
-            if (Returns(stage.Name)) outputs[stage.Name] = output;
+            if (Returns(stage.Name)) outputs[stage.Name] = ToFloat32(output);
         }
-        if (firstDelta == stages.Count)                                      // no Δ stage ran: the loop above did not
-            last = outputs.TryGetValue(stages[^1].Name, out var returned) ? returned : ToFloat32(h);
-        // Pooling (ConvNeXt: with its pretrained LayerNorm) always runs on the fp32 base, on the fp32 last output.
-        var pooled = baseModel.Pool(last);
+        // Pooling (ConvNeXt: with its pretrained LayerNorm) always runs on the fp32 base, on the fp32 last output
+        // (the returned one when the task asked for it, so it is converted once).
+        var pooled = baseModel.Pool(outputs.TryGetValue(stages[^1].Name, out var returned) ? returned : ToFloat32(output));
 
         foreach (var t in outputs.Values) t.MoveToOuterDisposeScope();
         if (gates is not null) foreach (var t in gates.Values) t.MoveToOuterDisposeScope();
