@@ -8,6 +8,12 @@ using static TorchSharp.torch;
 
 namespace Delta.Host.Tests.Training;
 
+/// <summary>Runs alone: TwoHundredStepsLeaveNoLiveTensorsBehind counts live tensors process-wide, and test classes
+/// running beside it (gradient clipping, device scalar logs) made and freed tensors inside its window.</summary>
+[CollectionDefinition(nameof(ProcessWideTensorCount), DisableParallelization = true)]
+public sealed class ProcessWideTensorCount;
+
+[Collection(nameof(ProcessWideTensorCount))]
 public sealed class TrainerTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("delta-trainer-").FullName;
