@@ -86,10 +86,21 @@ public sealed class ToyRegressionExecutor : IJobExecutor
         return Task.FromResult(new JobExecutionResult(metrics, [metricsFile, weightsFile]));
     }
 
+    /// <summary>
+    /// Initial weights from a generator of its own (Linear's default uniform bound 1/sqrt(fan_in)), not from
+    /// manual_seed + the global RNG: the reference run and in-process services run executors concurrently,
+    /// and a seed set by one was consumed by another (a resumed run then ended off by 2e-7, not bit-identical).
+    /// </summary>
     private static nn.Module<Tensor, Tensor> CreateModel(long seed)
     {
-        manual_seed(seed);
-        return nn.Linear(Features, 1);
+        var model = nn.Linear(Features, 1);
+        using var gen = new Generator(unchecked((ulong)seed) ^ 0x9E3779B97F4A7C15);
+        var bound = 1.0 / Math.Sqrt(Features);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var p in model.parameters())
+            p.copy_(rand(p.shape, generator: gen, device: p.device) * (2 * bound) - bound);
+        return model;
     }
 
     private static float[] Parameters(nn.Module model) =>
