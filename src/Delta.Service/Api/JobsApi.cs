@@ -7,6 +7,7 @@ using Delta.Service.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 
 namespace Delta.Service.Api;
 
@@ -57,9 +58,15 @@ public static class JobsApi
         return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
     }
 
-    /// <summary>Server-sent events: a "progress" event whenever the job changes, "end" when it is terminal.</summary>
-    private static async Task Events(string id, HttpContext context, IJobStore store, CancellationToken ct)
+    /// <summary>
+    /// Server-sent events: a "progress" event whenever the job changes, "end" when it is terminal. The stream
+    /// also ends when the service begins to stop: the web server waits for open requests before it stops, and
+    /// a watcher of a long job would otherwise hold shutdown until the timeout. Clients reconnect or poll.
+    /// </summary>
+    private static async Task Events(string id, HttpContext context, IJobStore store, IHostApplicationLifetime lifetime, CancellationToken aborted)
     {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
         if (await store.GetAsync(id, ct) is null) { context.Response.StatusCode = 404; return; }
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
@@ -81,7 +88,7 @@ public static class JobsApi
                 await Task.Delay(500, ct);
             }
         }
-        catch (OperationCanceledException) { /* the client went away */ }
+        catch (OperationCanceledException) { /* the client went away, or the service is stopping */ }
     }
 
     private static async Task<IResult> MetricsCsv(string id, IJobStore store, CancellationToken ct)

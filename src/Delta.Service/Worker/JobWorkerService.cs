@@ -12,14 +12,25 @@ namespace Delta.Service.Worker;
 /// this host lost is abandoned without writing anything; a job interrupted by shutdown is checkpointed by
 /// the executor and put back in the queue; every other exception fails only that job, never the service.
 /// </summary>
-public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, ServiceOptions options, ILogger<JobWorkerService> log) : BackgroundService
+public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, ServiceOptions options,
+    IHostApplicationLifetime lifetime, ILogger<JobWorkerService> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken hostedServiceStopping)
     {
+        // The host stops its hosted services one after another, the web server before this one, and the web
+        // server first drains open requests (an artifact download, say), which would leave the job training
+        // on meanwhile and eat into the shutdown timeout it needs for its checkpoint. ApplicationStopping
+        // fires before any of them stops, so a running job checkpoints at once.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(hostedServiceStopping, lifetime.ApplicationStopping);
+        var stoppingToken = stopping.Token;
         // After kill -9 this host's jobs are still "running" under its id: take them back now instead of
         // waiting for their leases to run out.
         var requeued = await Retry(() => store.RequeueStaleAsync(options.HostId, stoppingToken), stoppingToken);
         if (requeued > 0) log.LogWarning("Requeued {Count} job(s) left running by an earlier run of host {Host}", requeued, options.HostId);
+        if (options.Devices.Count > 1)
+            log.LogWarning("Jobs on {Devices} run concurrently in this process and share libtorch's global RNG (seeded per job, " +
+                "used by default module initialisation): same-seed results are reproducible with one device per host process",
+                string.Join(", ", options.Devices));
         await Task.WhenAll(options.Devices.Select(d => Task.Run(() => DeviceLoop(d, stoppingToken), CancellationToken.None)));
     }
 
@@ -82,9 +93,12 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         JobOutcome? outcome = null;
         try
         {
-            // Training is CPU-bound and mostly synchronous: keep it off the loop's thread.
-            var result = await Task.Run(() => executor.ExecuteAsync(
-                new JobExecution(job, workDir, checkpointDir, resume, sink, sink.Log), jobCts.Token), CancellationToken.None);
+            // Training is CPU-bound, synchronous and runs for minutes to days: it gets a thread of its own. On a
+            // pool thread it would hold one of the few (as many as cores) the API, the heartbeat and the event
+            // pump share, and requests waited for the pool to grow (measured: 0.5-1 s per request on 2 cores).
+            var result = await Task.Factory.StartNew(() => executor.ExecuteAsync(
+                    new JobExecution(job, workDir, checkpointDir, resume, sink, sink.Log), jobCts.Token),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             outcome = new JobOutcome(JobState.Succeeded, null, result.Metrics, result.Artifacts);
         }
         catch (OperationCanceledException) when (jobCts.IsCancellationRequested)

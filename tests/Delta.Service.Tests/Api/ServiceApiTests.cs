@@ -171,15 +171,31 @@ public sealed class ServiceApiTests : IDisposable
     [Fact]
     public async Task Graceful_shutdown_checkpoints_and_requeues_and_the_restarted_service_resumes_to_identical_metrics()
     {
-        var json = ApiCalls.Job("graceful", steps: 60, seed: 11, delayMs: 20);
+        var json = ApiCalls.Job("graceful", steps: 100, seed: 11, delayMs: 30);
         var options = InProcessService.FastOptions(dir.Path);
         string id;
-        long stoppedAt;
+        var stopping = new System.Diagnostics.Stopwatch();
+        // A client watching the job's event stream stays connected through the stop: the web server drains open
+        // requests before the worker is stopped, so neither may wait for the other (the stream would otherwise
+        // hold shutdown until ShutdownTimeoutSeconds and the job would run on uncheckpointed meanwhile).
+        using var watcherClient = new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        HttpResponseMessage watcher;
         await using (var svc = await InProcessService.StartAsync(options))
         {
             id = (await ApiCalls.Submit(svc.Http, json)).Id;
+            watcher = await watcherClient.GetAsync(new Uri(svc.Http.BaseAddress!, $"/api/jobs/{id}/events"), HttpCompletionOption.ResponseHeadersRead);
             await ApiCalls.WaitFor(svc.Http, id, j => j.Progress?.Step >= 12, Timeout, "at step 12");
+            stopping.Start();
         }
+        stopping.Stop();
+        using (watcher)
+        {
+            var events = await watcher.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("event: end", events); // ended by the stop, not by the job
+        }
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds / 3),
+            $"stopping took {stopping.Elapsed.TotalSeconds:F1} s of the {options.ShutdownTimeoutSeconds} s shutdown timeout");
+
         await using (var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path)))
         {
             var logs = await svc.Http.GetStringAsync($"/api/jobs/{id}/logs");
@@ -188,8 +204,8 @@ public sealed class ServiceApiTests : IDisposable
             var done = await ApiCalls.WaitFor(svc.Http, id, j => j.State.IsTerminal(), Timeout, "finished");
             Assert.Equal((JobState.Succeeded, 2), (done.State, done.Attempts));
             logs = await svc.Http.GetStringAsync($"/api/jobs/{id}/logs");
-            stoppedAt = long.Parse(System.Text.RegularExpressions.Regex.Match(logs, @"resumed from checkpoint at step (\d+)").Groups[1].Value);
-            Assert.InRange(stoppedAt, 12, 59);
+            var stoppedAt = long.Parse(System.Text.RegularExpressions.Regex.Match(logs, @"resumed from checkpoint at step (\d+)").Groups[1].Value);
+            Assert.InRange(stoppedAt, 12, 99);
             var expected = await Reference.RunAsync(json);
             Assert.Equal(expected["final_loss"], done.Metrics["final_loss"]);
             Assert.Equal(expected["w0"], done.Metrics["w0"]);
