@@ -10,6 +10,9 @@ public sealed record BenchOptions
     public int Repeats { get; init; } = 7;
     /// <summary>How the Delta side of the inference suite disables autograd: "inference" (inference_mode) or "nograd" (no_grad).</summary>
     public string GradMode { get; init; } = "inference";
+    /// <summary>ONNX Runtime's intra-op workers spin while waiting for work (its default, true) or block. Interleaved
+    /// with Delta on few cores, workers still spinning after an ORT call take CPU from the Delta batch that follows.</summary>
+    public bool OrtSpinning { get; init; } = true;
     /// <summary>Train-suite backbones as architecture:weights; resnet50:random needs no asset files (GPU machines).</summary>
     public IReadOnlyList<string> TrainArchitectures { get; init; } = ["resnet18_cntk:imagenet", "resnet50:random"];
     /// <summary>Backbone precisions the train, detection and segmentation suites run, each one timed; fp32 only by default.</summary>

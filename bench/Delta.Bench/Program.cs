@@ -4,16 +4,16 @@ using System.Text.Json;
 using Delta.Bench;
 using TorchSharp;
 
-// delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [syncs] [--device cpu|cuda] [--batch N] [--size N]
-//             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...]
+// delta bench [inference] [layers] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [syncs] [--device cpu|cuda] [--batch N] [--size N]
+//             [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--ort-spinning on|off] [--archs arch:weights,...]
 //             [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N]
 //             [--task-size N] [--exact-memory] [--json FILE]
-const string Usage = "usage: delta bench [inference] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [syncs] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
+const string Usage = "usage: delta bench [inference] [layers] [train] [data] [patch] [precision] [detection] [segmentation] [gradcheck] [syncs] [--device cpu|cuda] [--batch N] [--size N] [--steps N] [--repeats N] [--threads N] [--grad-mode inference|nograd] [--ort-spinning on|off] [--archs arch:weights,...] [--fast | --precision fp32,fp32+cl+fold,bf16,bf16+cl,...] [--precision-images N] [--gate-strides 1,4] [--train-variants delta1,delta4,full] [--task-arch arch:weights] [--task-batch N] [--task-size N] [--exact-memory] [--json FILE]";
 var suites = new List<string>();
 var o = new BenchOptions();
 string device = "cpu"; string? json = null; int? threads = null;
 // A wrong option or value is the user's to fix: say which and exit 2, no stack trace.
-string[] knownSuites = ["inference", "train", "data", "patch", "precision", "detection", "segmentation", "gradcheck", "syncs"];
+string[] knownSuites = ["inference", "layers", "train", "data", "patch", "precision", "detection", "segmentation", "gradcheck", "syncs"];
 try
 {
     for (int i = 0; i < args.Length; i++)
@@ -29,6 +29,10 @@ try
             case "--steps": o = o with { TrainSteps = Int() }; break;
             case "--repeats": o = o with { Repeats = Int() }; break;
             case "--threads": threads = Int(); break;
+            case "--ort-spinning":
+                var spin = Next();
+                o = o with { OrtSpinning = spin is "on" or "off" ? spin == "on" : throw new ArgumentException($"--ort-spinning is on or off, got '{spin}'") };
+                break;
             case "--grad-mode":
                 var mode = Next();
                 o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
@@ -72,7 +76,12 @@ var loadBefore = LoadAverage();
 if (o.ExactMemory && device == "cpu" && Timing.FixMmapThreshold() is { } memoryProblem) { Console.Error.WriteLine($"bench: --exact-memory: {memoryProblem}"); return 2; }
 if (suites.Count == 0) suites = ["inference", "train", "data", "patch"];
 if (threads is { } t) torch.set_num_threads(t);
-var dev = device == "cpu" ? torch.CPU : torch.cuda.is_available() ? new torch.Device(device) : throw new ArgumentException("CUDA is not available to this build.");
+if (device != "cpu" && !torch.cuda.is_available())
+{
+    Console.Error.WriteLine($"bench: --device {device}: CUDA is not available to this build (TorchSharp-cpu, or no GPU/driver; see README, DeltaTorch=cuda).");
+    return 2;
+}
+var dev = device == "cpu" ? torch.CPU : new torch.Device(device);
 // Same setting as the host on CUDA (and as the PyTorch reference's cudnn.benchmark = True).
 if (dev.type == DeviceType.CUDA && Delta.Backbones.Runtime.CudnnAutotune.EnableForCuda() is { } cudnnProblem) Console.Error.WriteLine($"warning: {cudnnProblem}");
 // On CUDA the step memory comes from the CUDA runtime, which needs libtorch's caching allocator off.
@@ -85,7 +94,7 @@ foreach (var s in suites)
     {
         "inference" => bench.Inference(), "train" => bench.Train(), "data" => bench.Data(), "patch" => bench.Patches(),
         "precision" => bench.Precision(), "detection" => bench.Detection(), "segmentation" => bench.Segmentation(),
-        "gradcheck" => bench.GradientCheck(), "syncs" => bench.HostSyncs(),
+        "gradcheck" => bench.GradientCheck(), "syncs" => bench.HostSyncs(), "layers" => bench.Layers(),
         _ => throw new ArgumentException($"unknown suite '{s}' ({string.Join(", ", knownSuites)})"),
     };
     try

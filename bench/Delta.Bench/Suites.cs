@@ -38,6 +38,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
         try
         {
             using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", o.OrtSpinning ? "1" : "0");
             using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
             var input = session.InputMetadata.Keys.Single();
             manual_seed(0);
@@ -73,7 +74,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
                 yield return new("inference", $"delta{p.Suffix} / onnxruntime", delta / ort, "x", settings);
             }
             yield return new("inference", "onnxruntime resnet18 (batch-1 graph, B calls)", ort,
-                "img/s", S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32")));
+                "img/s", S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32"), ("ort spinning", o.OrtSpinning ? "on" : "off")));
         }
         finally { foreach (var (_, b) in backbones) b.Dispose(); }
     }

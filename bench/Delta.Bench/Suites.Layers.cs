@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Delta.Abstractions;
+using Delta.Abstractions.Backbones;
+using Delta.Backbones.Precision;
+using Delta.Backbones.Registry;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+
+namespace Delta.Bench;
+
+public sealed partial class Suites
+{
+    /// <summary>
+    /// Where the inference time goes, CPU only: each convolution of the real ResNet-18 in the first --precision
+    /// (default the fused graph, fp32+cl+fold; fp32 is the exact mode, whose BNs then run outside the convolutions),
+    /// timed inside one whole forward at batch B by pre/post hooks on its Conv2d (a BN folded into it runs inside;
+    /// the ReLU, add and pooling passes between convolutions are what the whole forward has beyond their sum), beside
+    /// ONNX Runtime's profiler on the same ONNX file (per node, batch-1 graph, times B; ORT fuses each ReLU and
+    /// residual add into its Conv node). Rounds interleaved as in <see cref="Inference"/>; medians over --repeats.
+    /// </summary>
+    public IEnumerable<BenchResult> Layers()
+    {
+        if (device.type != TorchSharp.DeviceType.CPU)
+        {
+            yield return new("layers", "per-layer times", double.NaN, "", S(("skipped", "CPU only (compares with ONNX Runtime on the CPU)")));
+            yield break;
+        }
+        var precision = o.PrecisionsChosen ? o.Precisions[0] : BenchPrecision.Fused;
+        using var registry = BackboneRegistry.CreateDefault();
+        var request = precision.Apply(new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device });
+        var copy = registry.GetBase(request).Copy(FrozenCopyKind.Of(request));
+        var batch = o.InferenceBatch;
+        var settings = S(("batch", batch), ("size", 224), ("repeats", o.Repeats), ("precision", precision.Label));
+
+        // ONNX Runtime, profiled: per-node kernel times of its single-image calls.
+        var prefix = Path.Combine(Path.GetTempPath(), $"delta-bench-ort-{Environment.ProcessId}");
+        using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1, EnableProfiling = true, ProfileOutputPathPrefix = prefix };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", o.OrtSpinning ? "1" : "0");
+        using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
+        var input = session.InputMetadata.Keys.Single();
+        manual_seed(0);
+        using var x = rand(batch, 3, 224, 224, device: device).mul_(255).sub_(120);
+        var singles = Enumerable.Range(0, batch).Select(i => x[i].unsqueeze(0).contiguous().data<float>().ToArray()).ToArray();
+
+        // Delta: per-conv wall time inside a whole forward (CPU execution is synchronous, so a hook pair brackets the op).
+        var convs = copy.named_modules().Where(m => m.module is Conv2d).Select(m => (m.name, Conv: (Conv2d)m.module)).ToList();
+        var convTimes = convs.Select(_ => new List<double>()).ToList();
+        var clock = new Stopwatch();
+        var hooks = convs.SelectMany((c, i) => new[]
+        {
+            c.Conv.register_forward_pre_hook(_ => clock.Restart()),
+            c.Conv.register_forward_hook(_ => convTimes[i].Add(clock.Elapsed.TotalMilliseconds)),
+        }).ToList();
+        var wholeTimes = new List<double>();
+        const int warmup = 2;
+        // Interleaved rounds (one Delta batch, then B ORT calls) so that drift and noise hit both alike.
+        for (var r = 0; r < o.Repeats + warmup; r++)
+        {
+            using (inference_mode())
+            using (var scope = NewDisposeScope())
+            {
+                var whole = Stopwatch.StartNew();
+                var h = copy.ForwardStem(FrozenBaseCopy.Convert(x, ScalarType.Float32, request.ChannelsLast));
+                foreach (var stage in copy.Stages) h = stage.ForwardPlain(h);
+                copy.Pool(h);
+                if (r >= warmup) wholeTimes.Add(whole.Elapsed.TotalMilliseconds);
+                else foreach (var t in convTimes) t.Clear();   // warm-up rounds: oneDNN builds its primitives
+            }
+            foreach (var image in singles)
+                using (session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(image, [1, 3, 224, 224]))])) { }
+        }
+        foreach (var hook in hooks) hook.remove();
+        var profile = session.EndProfiling();
+
+        var convMedians = convTimes.Select(Median).ToList();
+        for (var i = 0; i < convs.Count; i++)
+        {
+            var w = convs[i].Conv.weight!.shape;
+            yield return new("layers", $"delta conv {convs[i].name} [{w[0]}x{w[1]}x{w[2]}x{w[3]}]", convMedians[i], "ms", settings);
+        }
+        yield return new("layers", "delta sum of convolutions", convMedians.Sum(), "ms", settings);
+        yield return new("layers", "delta whole forward", Median(wholeTimes), "ms", settings);
+
+        var nodes = new List<(string Name, string Op, List<double> Times)>();
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(profile));
+            foreach (var e in json.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node" || e.GetProperty("name").GetString() is not { } name || !name.EndsWith("_kernel_time")) continue;
+                var node = name[..^"_kernel_time".Length];
+                var index = nodes.FindIndex(n => n.Name == node);
+                if (index < 0) { nodes.Add((node, e.GetProperty("args").GetProperty("op_name").GetString() ?? "?", [])); index = nodes.Count - 1; }
+                nodes[index].Times.Add(e.GetProperty("dur").GetDouble() / 1000.0);   // µs → ms
+            }
+        }
+        finally { File.Delete(profile); }
+        var ortSettings = S(("batch", batch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32"), ("ort spinning", o.OrtSpinning ? "on" : "off"));
+        // The warm-up rounds' calls are in the profile too: dropped.
+        var perBatch = nodes.Select(n => (n.Name, n.Op, Ms: Median(n.Times.Skip(warmup * batch).ToList()) * batch)).ToList();
+        foreach (var n in perBatch) yield return new("layers", $"onnxruntime {n.Op} {n.Name} (x{batch})", n.Ms, "ms", ortSettings);
+        yield return new("layers", $"onnxruntime sum of Conv nodes (x{batch})", perBatch.Where(n => n.Op == "Conv").Sum(n => n.Ms), "ms", ortSettings);
+        yield return new("layers", $"onnxruntime sum of all nodes (x{batch}, profiled)", perBatch.Sum(n => n.Ms), "ms", ortSettings);
+
+        static double Median(List<double> t)
+        {
+            if (t.Count == 0) return double.NaN;
+            var s = t.Order().ToList();
+            return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+        }
+    }
+}
