@@ -83,7 +83,7 @@ public sealed class ResNet : StagedBackbone
     {
         using var scope = NewDisposeScope();
         using var stemOutput = stem.ForwardRelu(x);   // freed once pooled
-        return maxpool.call(stemOutput).MoveToOuterDisposeScope();
+        return StemMaxPool.Forward(maxpool, stemOutput).MoveToOuterDisposeScope();
     }
 
     /// <summary>Folds every BN into its conv (stem, blocks, shortcuts); for frozen derived copies only, see
