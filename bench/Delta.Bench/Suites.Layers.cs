@@ -16,8 +16,9 @@ public sealed partial class Suites
     /// <summary>
     /// Where the inference time goes, CPU only: each convolution of the real ResNet-18 in the first --precision
     /// (default the fused graph, fp32+cl+fold; fp32 is the exact mode, whose BNs then run outside the convolutions),
-    /// timed inside one whole forward at batch B by pre/post hooks on its Conv2d (a BN folded into it runs inside;
-    /// the ReLU, add and pooling passes between convolutions are what the whole forward has beyond their sum), beside
+    /// timed inside one whole forward at batch B by pre/post hooks on its Conv2d (a BN folded into it runs inside),
+    /// and likewise each BatchNorm2d that still runs and the max-pool (the ReLU and add passes, the average pool and the
+    /// calls between modules are what the whole forward has beyond their sum), beside
     /// ONNX Runtime's profiler on the same ONNX file (per node, batch-1 graph, times B; ORT fuses each ReLU and
     /// residual add into its Conv node). Rounds interleaved as in <see cref="Inference"/>; medians over --repeats.
     /// </summary>
@@ -45,14 +46,16 @@ public sealed partial class Suites
         using var x = rand(batch, 3, 224, 224, device: device).mul_(255).sub_(120);
         var singles = Enumerable.Range(0, batch).Select(i => x[i].unsqueeze(0).contiguous().data<float>().ToArray()).ToArray();
 
-        // Delta: per-conv wall time inside a whole forward (CPU execution is synchronous, so a hook pair brackets the op).
-        var convs = copy.named_modules().Where(m => m.module is Conv2d).Select(m => (m.name, Conv: (Conv2d)m.module)).ToList();
-        var convTimes = convs.Select(_ => new List<double>()).ToList();
+        // Delta: per-module wall time inside a whole forward (CPU execution is synchronous, so a hook pair brackets the
+        // op): convolutions, BatchNorms (the exact mode runs them; folded ones never run) and the max-pool.
+        var timed = copy.named_modules()
+            .Where(m => m.module is Conv2d or BatchNorm2d or MaxPool2d)
+            .Select(m => (m.name, Module: (nn.Module<Tensor, Tensor>)m.module, Times: new List<double>())).ToList();
         var clock = new Stopwatch();
-        var hooks = convs.SelectMany((c, i) => new[]
+        var hooks = timed.SelectMany(t => new[]
         {
-            c.Conv.register_forward_pre_hook(_ => clock.Restart()),
-            c.Conv.register_forward_hook(_ => convTimes[i].Add(clock.Elapsed.TotalMilliseconds)),
+            t.Module.register_forward_pre_hook(_ => clock.Restart()),
+            t.Module.register_forward_hook(_ => t.Times.Add(clock.Elapsed.TotalMilliseconds)),
         }).ToList();
         var wholeTimes = new List<double>();
         const int warmup = 2;
@@ -67,7 +70,7 @@ public sealed partial class Suites
                 foreach (var stage in copy.Stages) h = stage.ForwardPlain(h);
                 copy.Pool(h);
                 if (r >= warmup) wholeTimes.Add(whole.Elapsed.TotalMilliseconds);
-                else foreach (var t in convTimes) t.Clear();   // warm-up rounds: oneDNN builds its primitives
+                else foreach (var t in timed) t.Times.Clear();   // warm-up rounds: oneDNN builds its primitives
             }
             foreach (var image in singles)
                 using (session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(image, [1, 3, 224, 224]))])) { }
@@ -75,13 +78,20 @@ public sealed partial class Suites
         foreach (var hook in hooks) hook.remove();
         var profile = session.EndProfiling();
 
-        var convMedians = convTimes.Select(Median).ToList();
-        for (var i = 0; i < convs.Count; i++)
+        var sums = new Dictionary<string, double>();
+        foreach (var (name, module, times) in timed.Where(t => t.Times.Count > 0))
         {
-            var w = convs[i].Conv.weight!.shape;
-            yield return new("layers", $"delta conv {convs[i].name} [{w[0]}x{w[1]}x{w[2]}x{w[3]}]", convMedians[i], "ms", settings);
+            var (kind, label) = module switch
+            {
+                Conv2d c => ("convolutions", $"conv {name} [{string.Join("x", c.weight!.shape)}]"),
+                BatchNorm2d => ("BatchNorms", $"bn {name}"),
+                _ => ("max-pools", $"maxpool {name}"),
+            };
+            var ms = Median(times);
+            sums[kind] = sums.GetValueOrDefault(kind) + ms;
+            yield return new("layers", $"delta {label}", ms, "ms", settings);
         }
-        yield return new("layers", "delta sum of convolutions", convMedians.Sum(), "ms", settings);
+        foreach (var (kind, ms) in sums) yield return new("layers", $"delta sum of {kind}", ms, "ms", settings);
         yield return new("layers", "delta whole forward", Median(wholeTimes), "ms", settings);
 
         var nodes = new List<(string Name, string Op, List<double> Times)>();
