@@ -13,7 +13,8 @@ namespace Delta.Data.Loading;
 /// Order: a seeded permutation per epoch (deterministic given seed and epoch), or the dataset order.
 /// In-memory datasets without a transform are sliced directly; otherwise items are decoded and transformed by
 /// <see cref="Workers"/> threads into a bounded queue of at most <see cref="Prefetch"/> ready batches. Each item's
-/// random generator is seeded from (seed, epoch, position), so results do not depend on which thread ran it.
+/// random generator is seeded from (seed, epoch, position) by a fixed function (<see cref="ItemSeeds"/>), so results do
+/// not depend on which thread or which process ran it.
 /// Tensors made on worker threads are detached from every dispose scope and owned by the batch, which the
 /// consumer (the train loop) disposes. Leaving an epoch early stops the workers and frees queued batches.
 /// For a CUDA device the workers put each decoded batch in page-locked (pinned) host memory, and the copy to the GPU
@@ -99,7 +100,7 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
                 {
                     Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = token }, i =>
                     {
-                        var rng = new Random(ItemSeed(epoch, b * batchSize + i));
+                        var rng = new Random(ItemSeeds.For(Seed, epoch, b * batchSize + i));
                         items[i] = LoadItem(ids[i], rng);
                     });
                     Tensor stacked;
@@ -131,8 +132,6 @@ public sealed class BatchLoader(IImageDataset data, IReadOnlyList<int> indices, 
         if (x.shape[0] == 1) x = x.expand(3, -1, -1);
         return x.contiguous().DetachFromDisposeScope();
     }
-
-    private int ItemSeed(int epoch, int position) => HashCode.Combine(Seed, epoch, position);
 
     private ImageBatch Finish(Tensor raw, int[] ids, bool[] flip)
     {

@@ -24,7 +24,7 @@ public static class LoaderBench
         {
             using var scope = NewDisposeScope();
             var x = data.Load(i % data.Count);
-            transform.Apply(x, new Random(HashCode.Combine(seed, i)));
+            transform.Apply(x, new Random(ItemSeeds.For(seed, 0, i)));
         });
         Pass(Math.Min(images, Math.Max(data.Count, 4 * workers)));          // warm-up: JIT and libtorch/OpenCV lazy set-up cost ~10x the first pass
         var watch = Stopwatch.StartNew();
