@@ -58,6 +58,8 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         foreach (var hook in hooks) hook.OnStart(state);
 
         var pending = new List<(long Step, int Epoch, Tensor Values, double Lr, double Seconds)>();
+        // Per Fit, not a field: one Trainer serves concurrent jobs (a service with several devices).
+        var epochSums = new LossAccumulator();
         string[] lossNames = [];
         long stepInEpoch = 0;
         int epoch = position.Epoch;
@@ -164,8 +166,6 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         foreach (var hook in hooks) hook.OnEnd(state);
         return new TrainOutcome(state.Step, state.History, state.StopRequested && state.StopReason is not null && !state.StopReason.StartsWith("reached maxSteps"), state.StopReason, resumed);
     }
-
-    private LossAccumulator epochSums = new();
 
     private static IReadOnlyDictionary<string, double> RunValidation<TBatch>(TrainLoop<TBatch> loop) where TBatch : IDisposable
     {

@@ -95,6 +95,32 @@ public sealed class TrainerTests : IDisposable
         return Regression(99).Select(b => { using (b) return task.Losses(b)["mse"].item<float>(); }).Average();
     }
 
+    /// <summary>A service with several devices runs jobs concurrently through one Trainer: each Fit's epoch means must
+    /// be its own (they were summed in a Trainer field, so two Fits added into, and reset, one accumulator).</summary>
+    [Fact]
+    public async System.Threading.Tasks.Task ConcurrentFitsOnOneTrainerKeepTheirOwnEpochLosses()
+    {
+        var trainer = new Trainer();
+        TrainOutcome Run(double constant)
+        {
+            var task = new Task(1);
+            var loop = new TrainLoop<Batch>
+            {
+                Parameters = task.Head.parameters().ToList(),
+                // A known loss (the weight term has value 0 but keeps the graph), and a pause so the two Fits interleave.
+                Losses = b => { Thread.Sleep(2); return new Dictionary<string, Tensor> { ["mse"] = task.Head.weight!.sum() * 0 + constant }; },
+                Batches = Regression, Hyper = new TrainingHyperParameters { Epochs = 3, LearningRate = 0.1 }, StepsPerEpoch = 8,
+                SetTrainMode = m => task.Head.train(m),
+            };
+            return trainer.Fit(loop, CancellationToken.None);
+        }
+        var runs = await System.Threading.Tasks.Task.WhenAll(
+            System.Threading.Tasks.Task.Factory.StartNew(() => Run(1.0), TaskCreationOptions.LongRunning),
+            System.Threading.Tasks.Task.Factory.StartNew(() => Run(2.0), TaskCreationOptions.LongRunning));
+        Assert.All(runs[0].History, e => Assert.Equal(1.0, e.MeanLosses["mse"]));
+        Assert.All(runs[1].History, e => Assert.Equal(2.0, e.MeanLosses["mse"]));
+    }
+
     [Fact]
     public void LossFallsAndOnlyTheLoopsParametersChange()
     {
