@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Backbones.Precision;
 using Delta.Backbones.Registry;
-using Microsoft.ML.OnnxRuntime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace Delta.Bench;
 
@@ -32,19 +29,15 @@ public sealed partial class Suites
         var precision = o.PrecisionsChosen ? o.Precisions[0] : BenchPrecision.Fused;
         using var registry = BackboneRegistry.CreateDefault();
         var request = precision.Apply(new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device });
+        using var backbone = registry.Create(request);
+        // The network the backbone runs: the shared copy of this kind (the base itself for the exact mode).
         var copy = registry.GetBase(request).Copy(FrozenCopyKind.Of(request));
         var batch = o.InferenceBatch;
         var settings = S(("batch", batch), ("size", 224), ("repeats", o.Repeats), ("precision", precision.Label));
 
-        // ONNX Runtime, profiled: per-node kernel times of its single-image calls.
-        var prefix = Path.Combine(Path.GetTempPath(), $"delta-bench-ort-{Environment.ProcessId}");
-        using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1, EnableProfiling = true, ProfileOutputPathPrefix = prefix };
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", o.OrtSpinning ? "1" : "0");
-        using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
-        var input = session.InputMetadata.Keys.Single();
         manual_seed(0);
         using var x = rand(batch, 3, 224, 224, device: device).mul_(255).sub_(120);
-        var singles = Enumerable.Range(0, batch).Select(i => x[i].unsqueeze(0).contiguous().data<float>().ToArray()).ToArray();
+        using var ortModel = new OrtResNet18(o, x, profilePrefix: Path.Combine(Path.GetTempPath(), $"delta-bench-ort-{Environment.ProcessId}"));
 
         // Delta: per-module wall time inside a whole forward (CPU execution is synchronous, so a hook pair brackets the
         // op): convolutions, BatchNorms (the exact mode runs them; folded ones never run) and the max-pool.
@@ -66,17 +59,14 @@ public sealed partial class Suites
             using (var scope = NewDisposeScope())
             {
                 var whole = Stopwatch.StartNew();
-                var h = copy.ForwardStem(FrozenBaseCopy.Convert(x, ScalarType.Float32, request.ChannelsLast));
-                foreach (var stage in copy.Stages) h = stage.ForwardPlain(h);
-                copy.Pool(h);
+                backbone.Forward(x);
                 if (r >= warmup) wholeTimes.Add(whole.Elapsed.TotalMilliseconds);
                 else foreach (var t in timed) t.Times.Clear();   // warm-up rounds: oneDNN builds its primitives
             }
-            foreach (var image in singles)
-                using (session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(image, [1, 3, 224, 224]))])) { }
+            ortModel.RunBatch();
         }
         foreach (var hook in hooks) hook.remove();
-        var profile = session.EndProfiling();
+        var profile = ortModel.EndProfiling();
 
         var sums = new Dictionary<string, double>();
         foreach (var (name, module, times) in timed.Where(t => t.Times.Count > 0))
@@ -87,12 +77,12 @@ public sealed partial class Suites
                 BatchNorm2d => ("BatchNorms", $"bn {name}"),
                 _ => ("max-pools", $"maxpool {name}"),
             };
-            var ms = Median(times);
+            var ms = Timing.Median(times);
             sums[kind] = sums.GetValueOrDefault(kind) + ms;
             yield return new("layers", $"delta {label}", ms, "ms", settings);
         }
         foreach (var (kind, ms) in sums) yield return new("layers", $"delta sum of {kind}", ms, "ms", settings);
-        yield return new("layers", "delta whole forward", Median(wholeTimes), "ms", settings);
+        yield return new("layers", "delta whole forward", Timing.Median(wholeTimes), "ms", settings);
 
         var nodes = new List<(string Name, string Op, List<double> Times)>();
         try
@@ -108,18 +98,11 @@ public sealed partial class Suites
             }
         }
         finally { File.Delete(profile); }
-        var ortSettings = S(("batch", batch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32"), ("ort spinning", o.OrtSpinning ? "on" : "off"));
+        var ortSettings = OrtSettings();
         // The warm-up rounds' calls are in the profile too: dropped.
-        var perBatch = nodes.Select(n => (n.Name, n.Op, Ms: Median(n.Times.Skip(warmup * batch).ToList()) * batch)).ToList();
+        var perBatch = nodes.Select(n => (n.Name, n.Op, Ms: Timing.Median(n.Times.Skip(warmup * batch)) * batch)).ToList();
         foreach (var n in perBatch) yield return new("layers", $"onnxruntime {n.Op} {n.Name} (x{batch})", n.Ms, "ms", ortSettings);
         yield return new("layers", $"onnxruntime sum of Conv nodes (x{batch})", perBatch.Where(n => n.Op == "Conv").Sum(n => n.Ms), "ms", ortSettings);
         yield return new("layers", $"onnxruntime sum of all nodes (x{batch}, profiled)", perBatch.Sum(n => n.Ms), "ms", ortSettings);
-
-        static double Median(List<double> t)
-        {
-            if (t.Count == 0) return double.NaN;
-            var s = t.Order().ToList();
-            return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
-        }
     }
 }

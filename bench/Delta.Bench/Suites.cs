@@ -7,11 +7,9 @@ using Delta.Backbones.Patches;
 using Delta.Backbones.Registry;
 using Delta.Data.Images;
 using Delta.Host.Training;
-using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace Delta.Bench;
 
@@ -27,6 +25,10 @@ public sealed partial class Suites(BenchOptions o, Device device)
           })
           .ToDictionary(p => p.Key, p => p.Value);
 
+    /// <summary>The settings every ONNX Runtime figure carries.</summary>
+    private Dictionary<string, string> OrtSettings() =>
+        S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32"), ("ort spinning", o.OrtSpinning ? "on" : "off"));
+
     /// <summary>resnet18_cntk (real weights) eval vs ONNX Runtime on the same ONNX file, same thread count, interleaved.
     /// ORT's graph is batch-1, so ORT runs B single-image calls per batch and Delta one batch of B; rates are per image.
     /// Each precision in <see cref="BenchOptions.InferencePrecisions"/> is timed in the same interleaved rounds.</summary>
@@ -37,30 +39,18 @@ public sealed partial class Suites(BenchOptions o, Device device)
         var backbones = o.InferencePrecisions.Select(p => (Precision: p, Backbone: registry.Create(p.Apply(request)))).ToList();
         try
         {
-            using var options = new SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", o.OrtSpinning ? "1" : "0");
-            using var session = new InferenceSession(AssetPaths.Require(AssetPaths.ResNet18Onnx), options);
-            var input = session.InputMetadata.Keys.Single();
             manual_seed(0);
             using var x = rand(o.InferenceBatch, 3, 224, 224).mul_(255).sub_(120).to(device);
-            var singles = Enumerable.Range(0, o.InferenceBatch).Select(i => x[i].unsqueeze(0).cpu().contiguous().data<float>().ToArray()).ToArray();
+            using var ortModel = new OrtResNet18(o, x);
             Action Delta(IDeltaBackbone backbone) => () =>
             {
                 using var ng = o.GradMode == "nograd" ? no_grad() : inference_mode(); using var scope = NewDisposeScope(); backbone.Forward(x).Pooled.cpu();
             };
-            void Ort()
-            {
-                foreach (var s in singles)
-                {
-                    using var r = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(s, [1, 3, 224, 224]))]);
-                    _ = r.First().AsEnumerable<float>().First();
-                }
-            }
             var deltaTimes = backbones.Select(_ => new List<double>()).ToList(); var ortTimes = new List<double>();
             for (int round = 0; round < o.Repeats; round++)       // interleaved, so drift and noise hit all alike
             {
                 for (int i = 0; i < backbones.Count; i++) deltaTimes[i].Add(Timing.MedianSeconds(Delta(backbones[i].Backbone), round == 0 ? 2 : 0, 1));
-                ortTimes.Add(Timing.MedianSeconds(Ort, round == 0 ? 2 : 0, 1));
+                ortTimes.Add(Timing.MedianSeconds(ortModel.RunBatch, round == 0 ? 2 : 0, 1));
             }
             double Median(List<double> t) { t.Sort(); return t[t.Count / 2]; }
             var ort = o.InferenceBatch / Median(ortTimes);
@@ -73,8 +63,7 @@ public sealed partial class Suites(BenchOptions o, Device device)
                 yield return new("inference", $"delta resnet18_cntk{p.Suffix}", delta, "img/s", settings);
                 yield return new("inference", $"delta{p.Suffix} / onnxruntime", delta / ort, "x", settings);
             }
-            yield return new("inference", "onnxruntime resnet18 (batch-1 graph, B calls)", ort,
-                "img/s", S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", "fp32"), ("ort spinning", o.OrtSpinning ? "on" : "off")));
+            yield return new("inference", "onnxruntime resnet18 (batch-1 graph, B calls)", ort, "img/s", OrtSettings());
         }
         finally { foreach (var (_, b) in backbones) b.Dispose(); }
     }

@@ -16,8 +16,16 @@ public static class Timing
             body();
             times[i] = w.Elapsed.TotalSeconds;
         }
-        Array.Sort(times);
-        return repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
+        return Median(times);
+    }
+
+    /// <summary>The median (the mean of the two middle values for an even count); NaN for none.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     /// <summary>VmHWM (peak resident set) in MB from /proc/self/status; resetting it needs /proc/self/clear_refs.</summary>
