@@ -7,9 +7,10 @@ namespace Delta.Backbones.Architectures.ResNets;
 /// <summary>
 /// The stem's max-pool on libtorch's channels-last CPU kernel, whatever the input's layout. libtorch's NCHW kernel
 /// is scalar (and computes indices it then drops): timed alone on 2 cores, 32.7 ms for the stem's [8, 64, 112, 112],
-/// the channels-last kernel, vectorised over channels, 2.8 ms (docs/PERFORMANCE.md has the end-to-end gain). A max is exact, so the values are the same bit for bit; an
-/// NCHW input gets an NCHW output back, so the next convolution keeps its algorithm (and the exact mode its bits).
-/// Where autograd records (a trainable base) or off the CPU, the module runs as it is.
+/// the channels-last kernel, vectorised over channels, 2.8 ms (docs/PERFORMANCE.md has the end-to-end gain). A max is
+/// exact, so the values are the same bit for bit; an NCHW input gets an NCHW output back, so the next convolution keeps
+/// its algorithm (and the exact mode its bits). Where autograd records (a trainable base) or off the CPU, the module
+/// runs as it is.
 /// </summary>
 internal static class StemMaxPool
 {
