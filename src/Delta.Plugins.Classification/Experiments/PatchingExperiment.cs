@@ -27,7 +27,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     {
         var watch = Stopwatch.StartNew();
         var backbone = context.Backbones.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = context.Device });
-        using var model = new ClassifierModel(backbone, target.ClassNames.Count);
+        using var model = NewClassifier(backbone, target);
         var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
         List<double> losses;
         using (var train = FeatureProbe.Extract(backbone, loaders.Train))
@@ -67,7 +67,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     private (MethodResult Result, ClassifierModel Model, DataLoaders Loaders) TrainPatch(IDeltaBackbone backbone, TaskData target, string patchName,
         string name, string? note, Stopwatch watch)
     {
-        var model = new ClassifierModel(backbone, target.ClassNames.Count);
+        var model = NewClassifier(backbone, target);
         var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
         manual_seed(s.Seed);
         var outcome = PatchTraining.Fit(context.Trainer, model, loaders with { Val = null }, s.Hyper(s.DeltaLearningRate), CancellationToken.None);
@@ -87,7 +87,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     {
         var watch = Stopwatch.StartNew();
         var request = new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = context.Device, TrainableBase = true };
-        using var tuned = new ClassifierModel(context.Backbones.Create(request), target.ClassNames.Count);
+        using var tuned = NewClassifier(context.Backbones.Create(request), target);
         var loaders = DataLoaders.For(target, tuned.Backbone, s.ImageSize, s.BatchSize, s.Seed);
         manual_seed(s.Seed);
         var outcome = PatchTraining.Fit(context.Trainer, tuned, loaders with { Val = null }, s.Hyper(s.FineTuneLearningRate), CancellationToken.None);
@@ -122,6 +122,16 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
             tuned.TrainableParameterCount, copyBytes, "model copy", false, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList(),
             "fine-tunes all backbone weights: no zero-drop guarantee");
         return (result, sweep);
+    }
+
+    /// <summary>A new head over <paramref name="backbone"/>, drawn from the experiment's seed alone: without it the head
+    /// came from the process-global generator, so a method's figures depended on which methods ran before it (the demo's
+    /// optdigits row moved with <c>--skip-paint</c>).</summary>
+    private ClassifierModel NewClassifier(IDeltaBackbone backbone, TaskData target)
+    {
+        var model = new ClassifierModel(backbone, target.ClassNames.Count);
+        model.ResetHead(s.Seed);
+        return model;
     }
 
     /// <summary>Mean Λ of each Δ stage over a test set, as k×(k) matrices: rows = source i (0..k−1), columns = target j (1..k); NaN where i ≥ j.</summary>
