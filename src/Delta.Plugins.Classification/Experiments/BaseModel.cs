@@ -2,6 +2,7 @@ using Delta.Abstractions.Backbones;
 using Delta.Plugins.Classification.Baselines;
 using Delta.Plugins.Classification.Data;
 using Delta.Plugins.Classification.Metrics;
+using Delta.Plugins.Classification.Models;
 using Delta.Plugins.Classification.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -30,9 +31,9 @@ public sealed class BaseModel : IDisposable
         Backbone = registry.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = device });
         Backbone.ReturnStages = [];                                        // the base task reads only the pooled vector
         loaders = DataLoaders.For(data, Backbone, s.ImageSize, s.BatchSize, s.Seed);
-        manual_seed(s.Seed);
         Head = nn.Linear(Backbone.NumFeatures, data.ClassNames.Count);
         Head.to(device);
+        SeededLinearInit.Apply(Head, s.Seed);                              // what manual_seed + nn.Linear drew, without the global generator
         using (var train = FeatureProbe.Extract(Backbone, loaders.Train))
             ProbeLosses = FeatureProbe.Train(Head, train, s.ProbeEpochs, s.BatchSize, s.HeadLearningRate, s.WeightDecay, s.Seed);
         foreach (var p in Head.parameters()) p.requires_grad = false;      // φ_S is part of the frozen base model from now on

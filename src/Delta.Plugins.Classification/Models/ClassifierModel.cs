@@ -32,17 +32,9 @@ public sealed class ClassifierModel(IDeltaBackbone backbone, int numClasses) : I
         return Head.call(Backbone.Forward(x).Pooled).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Re-draws the head like nn.Linear's default init (weight and bias ~ U(±1/√fan_in), i.e. kaiming_uniform
-    /// with a = √5) from a generator seeded with <paramref name="seed"/> only: reproducible whatever else draws from the
-    /// process-global generator at the same time (concurrent jobs, parallel tests).</summary>
-    public void ResetHead(long seed)
-    {
-        using var generator = new Generator(unchecked((ulong)seed), Head.weight.device);
-        var bound = 1.0 / Math.Sqrt(Head.weight.shape[1]);
-        using var noGrad = no_grad();
-        Head.weight.uniform_(-bound, bound, generator);
-        Head.bias!.uniform_(-bound, bound, generator);
-    }
+    /// <summary>Re-draws the head like nn.Linear's default init from <paramref name="seed"/> only (<see cref="SeededLinearInit"/>):
+    /// reproducible whatever else draws from the process-global generator at the same time (concurrent jobs, parallel tests).</summary>
+    public void ResetHead(long seed) => SeededLinearInit.Apply(Head, seed);
 
     public void SetTrainMode(bool mode) { Backbone.Train(mode); Head.train(mode); }
 
