@@ -18,7 +18,7 @@ public static class CompareCommand
 {
     public static PluginCommand Command { get; } = new("compare",
         "Compare patching methods (FC-only, PAINT, residual adapters, BN adaptation, Δ(1/2/4), Table 8 ablations) across backbones on a base and a new task",
-        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,delta4s4,paint,adapter-series,adapter-parallel,bn-adapt,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--out DIR]",
+        "delta compare --base DATASET --target DATASET [--backbones resnet18_cntk:imagenet,...] [--methods fc-only,delta1,delta4,delta4s4,paint,adapter-series,adapter-parallel,bn-adapt,all-fixed-4,...] [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--delta-lr 0.01] [--head-lr 0.01] [--seed 0] [--out DIR]",
         RunAsync);
 
     private static readonly string[] Known = ["base", "target", "backbones", "methods", "size", "epochs", "train-per-class", "test-per-class", "out", "seed", "delta-lr", "head-lr"];

@@ -25,7 +25,7 @@ public static class DemoCommand
 {
     public static PluginCommand Command { get; } = new("demo",
         "Δ-patch the pretrained ResNet-18 (base: Fashion-MNIST) for MNIST and optdigits against FC-only and PAINT, on real data",
-        "delta demo [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--out runs/demo] [--skip-paint]",
+        "delta demo [--size 64] [--epochs 3] [--train-per-class 200] [--test-per-class 50] [--out runs/demo] [--seed 0] [--skip-paint]",
         RunAsync);
 
     private static readonly string[] Known = ["size", "epochs", "train-per-class", "test-per-class", "out", "seed"];
