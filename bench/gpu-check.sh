@@ -4,6 +4,7 @@
 #
 #   bench/gpu-check.sh pack    (here, on the .NET machine) packs bench/Delta.Bench into .gpu/ via ../shared/gpu/pack.sh
 #   bench/gpu-check.sh run     (on the CUDA machine, from the repository root) runs both benches, prints the table
+#   bench/gpu-check.sh dry-run (here) the run branch on this CPU at tiny sizes, through shims: checks the plumbing only
 #
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
@@ -145,5 +146,35 @@ PY
     extra=(); for f in delta-memory.json delta-detection.json delta-stride4.json; do [ -s "$out/$f" ] && extra+=("$out/$f"); done
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${extra[@]}" | tee "$out/compare-all.txt"
     ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  dry-run)
+    # The run branch on this machine's CPU with tiny sizes, so that a change to the benches or to this script is
+    # checked before a GPU session spends device minutes on it. Shims stand in for .gpu/run.sh (the bench app from its
+    # build folder instead of the packed one) and for python3 (PYTHON, default /usr/bin/python3, needs torch); both
+    # turn `--device cuda` into `--device cpu`. Figures from it mean nothing; every step must write its files.
+    py=${PYTHON:-/usr/bin/python3}
+    "$py" -c "import torch" 2>/dev/null || { echo "dry-run needs a python3 with torch: set PYTHON= (Debian: apt-get install python3-torch)" >&2; exit 2; }
+    dotnet build bench/Delta.Bench/Delta.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/bench" "$tmp/.gpu" "$tmp/bin"
+    cp -r bench/pytorch bench/gpu-check.sh "$tmp/bench/"
+    cat > "$tmp/.gpu/run.sh" <<SH
+#!/usr/bin/env bash
+dll=\$1; shift; args=(); for a in "\$@"; do [ "\$a" = cuda ] && a=cpu; args+=("\$a"); done
+exec dotnet "$root/bench/Delta.Bench/bin/Release/net10.0/\$dll" "\${args[@]}"
+SH
+    cat > "$tmp/bin/python3" <<SH
+#!/usr/bin/env bash
+args=(); for a in "\$@"; do [ "\$a" = cuda ] && a=cpu; args+=("\$a"); done
+exec "$py" "\${args[@]}"
+SH
+    chmod +x "$tmp/.gpu/run.sh" "$tmp/bin/python3"
+    out=${OUT:-$tmp/results}; mkdir -p "$out"
+    PATH="$tmp/bin:$PATH" OUT="$out" BATCH=2 SIZE=64 STEPS=1 TASK_BATCH=1 TASK_SIZE=64 TASK_STEPS=1 bash "$tmp/bench/gpu-check.sh" run \
+      || echo "dry run: the run branch exited with $?"
+    expected="gradcheck.txt delta.json pytorch.json compare.txt delta-memory.json delta-detection.json syncs-count.txt delta-stride4.json frozen-backward-ab.txt compare-all.txt"
+    missing=(); for f in $expected; do [ -s "$out/$f" ] || missing+=("$f"); done
+    if [ ${#missing[@]} -gt 0 ]; then echo "dry run: MISSING ${missing[*]} (in $out)"; exit 1; fi
+    echo "dry run: every step wrote its files${OUT:+ (in $out)}"
+    ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
