@@ -43,8 +43,12 @@ public sealed class TrainerTests : IDisposable
     {
         public readonly Linear Head;
         public readonly Linear Frozen;
-        public Task(long seed, long? headSeed = null)
+        private readonly bool dropout;
+        /// <param name="dropout">Drop half the features in training, from libtorch's global generator (what DeepLab-V3's
+        /// heads do): the run then depends on the generator's state, which the checkpoint must carry.</param>
+        public Task(long seed, long? headSeed = null, bool dropout = false)
         {
+            this.dropout = dropout;
             manual_seed(seed);
             Frozen = nn.Linear(2, 2);
             if (headSeed is { } h) manual_seed(h);
@@ -52,7 +56,8 @@ public sealed class TrainerTests : IDisposable
             foreach (var p in Frozen.parameters()) p.requires_grad = false;
         }
         public IReadOnlyDictionary<string, Tensor> Losses(Batch b) =>
-            new Dictionary<string, Tensor> { ["mse"] = nn.functional.mse_loss(Head.call(Frozen.call(b.X) + b.X), b.Y) };
+            new Dictionary<string, Tensor> { ["mse"] = nn.functional.mse_loss(Head.call(Features(b.X)), b.Y) };
+        private Tensor Features(Tensor x) => dropout && Head.training ? nn.functional.dropout(Frozen.call(x) + x, 0.5, training: true) : Frozen.call(x) + x;
         public IReadOnlyDictionary<string, Tensor> CheckpointState() => Head.state_dict();
         public void LoadCheckpointState(IReadOnlyDictionary<string, Tensor> state) => Head.load_state_dict(state.ToDictionary(), strict: true);
     }
@@ -243,6 +248,33 @@ public sealed class TrainerTests : IDisposable
         Assert.True(outcome.Resumed);
         Assert.Equal(24, outcome.Steps);
         Assert.Equal(Hash(reference.Head), Hash(resumed.Head));
+    }
+
+    /// <summary>The checkpoint carries the global generator's state: a resumed run draws the dropout masks the
+    /// uninterrupted one drew at the same steps, whatever the new process's generator held.</summary>
+    [Fact]
+    public void ResumeContinuesTheGlobalRandomStreamOfTheInterruptedRun()
+    {
+        var hyper = new TrainingHyperParameters { Epochs = 3, LearningRate = 0.05 };
+        var reference = new Task(7, dropout: true);
+        new Trainer().Fit(Loop(reference, hyper), CancellationToken.None);
+
+        var ckpt = Path.Combine(dir, "ckpt-dropout");
+        var first = new Task(7, dropout: true);
+        using (var cts = new CancellationTokenSource())
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                new Trainer().Fit(Loop(first, hyper, checkpoints: ckpt, hooks: [new CancelAt(13, cts)]), cts.Token));
+
+        var resumed = new Task(7, dropout: true);
+        manual_seed(99); rand(1000).Dispose();          // a new process: the generator is somewhere else entirely
+        var outcome = new Trainer().Fit(Loop(resumed, hyper, checkpoints: ckpt, resume: true), CancellationToken.None);
+        Assert.True(outcome.Resumed);
+        Assert.Equal(Hash(reference.Head), Hash(resumed.Head));
+
+        // The masks matter: without them the same steps end elsewhere.
+        var noDropout = new Task(7);
+        new Trainer().Fit(Loop(noDropout, hyper), CancellationToken.None);
+        Assert.NotEqual(Hash(reference.Head), Hash(noDropout.Head));
     }
 
     [Fact]
