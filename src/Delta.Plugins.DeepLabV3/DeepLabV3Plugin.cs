@@ -48,7 +48,7 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         if (mode == SegmentationTrainingMode.FineTune)
             context.Logger.LogWarning("DeepLab-V3 mode 'finetune' is the full fine-tuning baseline: it trains a private copy of the base, has no zero-drop guarantee, and its patch holds the whole backbone.");
         using var backbone = context.Backbones.Create(backboneRequest);
-        using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead);
+        using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead, job.Seed);
         var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,
             options.CropSize, options.MinScale, options.MaxScale, options.Flip, job.Seed);
         var auxWeight = options.AuxLossWeight;
@@ -64,6 +64,7 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
             Validate = () => ScoresToMetrics(SegmentationEvaluator.Evaluate(model, val, backbone.Preprocessing, options.ValidationImages, cancellationToken: cancellationToken)),
             Monitor = "mIoU",
             State = new HeadAndDeltaState(model),
+            Generators = [model.DropoutGenerator, .. backbone.Generators],
             CheckpointDir = request.CheckpointDir,
             Resume = request.Resume,
             Progress = request.Progress,

@@ -34,6 +34,8 @@ public static class DetectorTraining
             CheckpointDir = checkpointDir,
             Resume = resume,
             State = new DetectorState(model),
+            // The samplers' generator resumes where it was (it restarted from the seed before), and random gates' too.
+            Generators = [generator, .. model.Backbone.Generators],
         };
     }
 }

@@ -17,13 +17,6 @@ public sealed class TrainingModeTests : IDisposable
     private readonly string dir = Directory.CreateTempSubdirectory("delta-frcnn-modes-").FullName;
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static DetectorSettings Tiny => new()
-    {
-        Stages = ["C3", "C4", "C5"], FpnChannels = 16, AnchorSizes = [16, 32, 64, 128], RepresentationSize = 32, NumClasses = VocClasses.Names.Count,
-        Rpn = new RpnSettings(PreNmsTopNTrain: 100, PostNmsTopNTrain: 50, BatchSizePerImage: 64),
-        RoiHeads = new RoiHeadSettings(BatchSizePerImage: 32),
-    };
-
     [Theory]
     [InlineData("delta")]
     [InlineData("frozen")]
@@ -39,7 +32,7 @@ public sealed class TrainingModeTests : IDisposable
         var sharedHash = BaseWeightsHash.Compute(shared.Model);
         using var backbone = registry.CreateDelta(request);
         manual_seed(0);
-        using var model = new Model.FasterRcnn(backbone, Tiny);
+        using var model = new Model.FasterRcnn(backbone, TinyDetector.Settings);
         var loader = new DetectionLoader(train, new DetectionTransform(64, 80), backbone.Preprocessing, CPU);
         var hyper = new TrainingHyperParameters { Epochs = 1, MaxSteps = 2, BatchSize = 2, LearningRate = 1e-2, Schedule = "constant" };
         var loop = DetectorTraining.Loop(model, loader, hyper, seed: 1);

@@ -55,6 +55,11 @@ public interface IDeltaBackbone : IDisposable
     IReadOnlyDictionary<string, Tensor> DeltaState();
     void LoadDeltaState(IReadOnlyDictionary<string, Tensor> state);
 
+    /// <summary>Generators the Δ-modules draw from in <see cref="Forward"/> (the random-gates ablation; empty for
+    /// every other variant), on <see cref="Device"/>. A training loop hands them to the trainer
+    /// (<see cref="Training.TrainLoop{TBatch}.Generators"/>) so that checkpoints carry their states.</summary>
+    IReadOnlyList<Generator> Generators { get; }
+
     /// <summary>The module that owns the Δ-modules (and the base, for a trainable copy), for
     /// hooks, <c>to(device)</c> and inspection.</summary>
     nn.Module Module { get; }

@@ -29,6 +29,10 @@ public sealed class TrainLoop<TBatch> where TBatch : IDisposable
     public IList<ITrainHook> Hooks { get; init; } = [];
     /// <summary>Task tensors a checkpoint must hold besides the optimizer (Δ, heads, BN buffers).</summary>
     public ICheckpointable? State { get; init; }
+    /// <summary>Generators the task draws from while training (dropout masks, random gates), besides libtorch's default
+    /// CPU generator: a checkpoint carries their states, in this order, so a resumed run continues their streams. A
+    /// device's default generator cannot be saved from TorchSharp 0.107, so random draws on CUDA belong here.</summary>
+    public IReadOnlyList<Generator> Generators { get; init; } = [];
     /// <summary>Where checkpoints go; null = no checkpoints.</summary>
     public string? CheckpointDir { get; init; }
     /// <summary>Continue from the newest checkpoint in <see cref="CheckpointDir"/> when one exists.</summary>

@@ -8,6 +8,10 @@ public sealed class RandomGates : SkipGates
 {
     public RandomGates(int blocks) : base(nameof(RandomGates), blocks) => RegisterComponents();
 
+    /// <summary>Where the gates are drawn from: the backbone's own generator, set by the registry (seeded from the
+    /// request's seed, on its device), so a checkpoint can carry its state. Null: libtorch's default generator.</summary>
+    public Generator? Draws { get; set; }
+
     public override Tensor forward(Tensor h0) =>
-        rand(new long[] { h0.shape[0], PairCount }, dtype: ScalarType.Float32, device: h0.device);
+        rand(new long[] { h0.shape[0], PairCount }, generator: Draws, dtype: ScalarType.Float32, device: h0.device);
 }

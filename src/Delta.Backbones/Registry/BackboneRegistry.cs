@@ -67,7 +67,19 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         module.train(false);
         var kind = FrozenCopyKind.Of(request);
         var copy = kind.IsExact ? null : shared.Copy(kind);
-        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind);
+        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind,
+            RandomGateDraws(deltaStages, request));
+    }
+
+    /// <summary>One generator on the request's device for the random-gates stages (none for other variants), seeded
+    /// from the request's seed but apart from the init generator's stream (another seed: SplitMix64's increment).</summary>
+    private static IReadOnlyList<Generator> RandomGateDraws(IReadOnlyList<DeltaStage> stages, BackboneRequest request)
+    {
+        var random = stages.Select(s => s.Gates).OfType<RandomGates>().ToList();
+        if (random.Count == 0) return [];
+        var draws = new Generator(unchecked((ulong)request.Seed + 0x9E3779B97F4A7C15UL), request.Device);
+        foreach (var gates in random) gates.Draws = draws;
+        return [draws];
     }
 
     public BaseIdentity Resolve(BackboneRequest request) => GetBase(request).Identity;

@@ -22,8 +22,9 @@ public sealed class DeltaBackbone : IDeltaBackbone
     private bool disposed;
 
     internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device,
-        StagedBackbone? frozenCopy = null, FrozenCopyKind? copyKind = null)
+        StagedBackbone? frozenCopy = null, FrozenCopyKind? copyKind = null, IReadOnlyList<Generator>? generators = null)
     {
+        Generators = generators ?? [];
         this.copyKind = copyKind ?? FrozenCopyKind.Exact;
         if ((frozenCopy is null) != this.copyKind.IsExact)
             throw new ArgumentException("A derived copy goes with a non-exact copy kind, and only with one.");
@@ -73,6 +74,9 @@ public sealed class DeltaBackbone : IDeltaBackbone
 
     private bool Returns(string stage) => returnStages is null || returnStages.Contains(stage);
     public nn.Module Module => module;
+
+    /// <summary>Owned: disposed with the backbone.</summary>
+    public IReadOnlyList<Generator> Generators { get; }
 
     /// <summary>Float32 or BFloat16 (fast mode); with <see cref="ChannelsLast"/> and <see cref="FoldBatchNorm"/> it says
     /// which copy of the base the frozen part runs on (<see cref="FrozenCopy"/>).</summary>
@@ -193,5 +197,6 @@ public sealed class DeltaBackbone : IDeltaBackbone
         if (disposed) return;
         disposed = true;
         module.Dispose();   // Δ-modules and a private base copy; never the shared base
+        foreach (var g in Generators) g.Dispose();
     }
 }

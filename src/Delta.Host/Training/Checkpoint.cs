@@ -11,7 +11,8 @@ public sealed record CheckpointPosition(int Epoch, long StepInEpoch, long Step, 
 /// One checkpoint file: position, task tensors (ICheckpointable), optimizer state and the torch RNG state.
 /// Written atomically (temporary file in the same folder, flushed to disk, renamed over the old one), so a
 /// crash at any moment leaves either the previous checkpoint or the new one, never a torn file.
-/// Layout: magic, version, position fields, task state dict, RNG state tensor, optimizer state.
+/// Layout: magic, version, position fields, task state dict, RNG states (libtorch's default CPU generator under "rng",
+/// the loop's own generators under "generator.i"), optimizer state.
 /// </summary>
 public static class Checkpoint
 {
@@ -21,7 +22,8 @@ public static class Checkpoint
 
     public static string PathIn(string dir) => System.IO.Path.Combine(dir, FileName);
 
-    public static void Save(string dir, CheckpointPosition position, IReadOnlyDictionary<string, Tensor>? taskState, OptimizerHelper optimizer)
+    public static void Save(string dir, CheckpointPosition position, IReadOnlyDictionary<string, Tensor>? taskState, OptimizerHelper optimizer,
+        IReadOnlyList<Generator>? generators = null)
     {
         Directory.CreateDirectory(dir);
         var target = PathIn(dir);
@@ -41,8 +43,10 @@ public static class Checkpoint
             if (taskState is not null)
                 foreach (var (k, v) in taskState) dict[k] = v;
             nn.Module.save_state_dict(writer, dict);
-            using var rng = get_rng_state();
-            nn.Module.save_state_dict(writer, new Dictionary<string, Tensor> { ["rng"] = rng });
+            var rng = new Dictionary<string, Tensor> { ["rng"] = get_rng_state() };
+            for (int i = 0; i < (generators?.Count ?? 0); i++) rng[GeneratorKey(i)] = generators![i].get_state();
+            try { nn.Module.save_state_dict(writer, rng); }
+            finally { foreach (var t in rng.Values) t.Dispose(); }
             optimizer.save_state_dict(writer);
             writer.Flush();
             stream.Flush(flushToDisk: true);
@@ -52,8 +56,12 @@ public static class Checkpoint
 
     public static bool Exists(string dir) => File.Exists(PathIn(dir));
 
+    private const string GeneratorPrefix = "generator.";
+    private static string GeneratorKey(int index) => GeneratorPrefix + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Restores the RNG and optimizer state and the task tensors; returns the position.</summary>
-    public static CheckpointPosition Load(string dir, Func<IReadOnlyDictionary<string, Tensor>, bool> applyTaskState, OptimizerHelper optimizer)
+    public static CheckpointPosition Load(string dir, Func<IReadOnlyDictionary<string, Tensor>, bool> applyTaskState, OptimizerHelper optimizer,
+        IReadOnlyList<Generator>? generators = null)
     {
         var path = PathIn(dir);
         try
@@ -73,7 +81,18 @@ public static class Checkpoint
             try { applyTaskState(task); }
             finally { foreach (var t in task.Values) t.Dispose(); }
             var rng = ReadStateDict(reader);
-            using (var r = rng["rng"]) set_rng_state(r);
+            try
+            {
+                var saved = rng.Keys.Count(k => k.StartsWith(GeneratorPrefix, StringComparison.Ordinal));
+                var expected = generators?.Count ?? 0;
+                // None saved: a checkpoint from before loops declared their generators; they then start from their
+                // seeds, as every resume did then. Some saved but not as many: another job's checkpoint.
+                if (saved != 0 && saved != expected)
+                    throw new InvalidDataException($"it holds the states of {saved} task generator(s), the job draws from {expected}.");
+                set_rng_state(rng["rng"]);
+                for (int i = 0; i < saved; i++) generators![i].set_state(rng[GeneratorKey(i)]);
+            }
+            finally { foreach (var t in rng.Values) t.Dispose(); }
             optimizer.load_state_dict(reader);
             return new CheckpointPosition(epoch, stepInEpoch, step, hasBest ? best : null, patience);
         }

@@ -45,7 +45,7 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         var resumed = false;
         if (loop.Resume && loop.CheckpointDir is not null && Checkpoint.Exists(loop.CheckpointDir))
         {
-            position = Checkpoint.Load(loop.CheckpointDir, s => { loop.State?.LoadCheckpointState(s); return true; }, optimizer);
+            position = Checkpoint.Load(loop.CheckpointDir, s => { loop.State?.LoadCheckpointState(s); return true; }, optimizer, loop.Generators);
             state.Step = position.Step;
             state.BestMonitor = position.BestMonitor;
             resumed = true;
@@ -68,7 +68,7 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         {
             if (loop.CheckpointDir is null) return;
             Checkpoint.Save(loop.CheckpointDir, new CheckpointPosition(atEpoch, atStepInEpoch, state.Step, state.BestMonitor, epochsWithoutImprovement),
-                loop.State?.CheckpointState(), optimizer);
+                loop.State?.CheckpointState(), optimizer, loop.Generators);
         }
 
         // Reads the pending per-step loss values back to the host (one transfer), checks them, reports them.

@@ -105,6 +105,8 @@ public sealed class AdaptedBackbone : IDeltaBackbone
         set { copy.ReturnStages = value; shared.ReturnStages = value; }
     }
     public nn.Module Module => adapters;
+    /// <summary>Adapters draw nothing at random in forward.</summary>
+    public IReadOnlyList<Generator> Generators => [];
 
     /// <summary>The adapters by the path of the conv they adapt (empty for BN adaptation).</summary>
     public IReadOnlyList<(string Path, nn.Module<Tensor, Tensor> Adapter)> Adapters => adapterList;

@@ -25,6 +25,7 @@ public static class PatchTraining
             Validate = loaders.Val is null ? null : () => new Dictionary<string, double> { ["top1"] = Evaluation.Run(loaders.Val.Epoch(0), model.Logits).Top1 },
             Monitor = loaders.Val is null ? null : "top1",
             State = model,
+            Generators = model.Backbone.Generators,
             CheckpointDir = checkpointDir,
             Resume = resume,
             Progress = progress,

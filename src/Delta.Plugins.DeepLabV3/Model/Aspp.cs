@@ -16,7 +16,8 @@ public sealed class Aspp : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<int> Rates { get; }
 
-    public Aspp(int inChannels, IReadOnlyList<int> rates, int outChannels = 256, double dropout = 0.5) : base(nameof(Aspp))
+    /// <param name="dropoutGenerator">Where the projection's dropout draws its masks (<see cref="SeededDropout"/>).</param>
+    public Aspp(int inChannels, IReadOnlyList<int> rates, Generator dropoutGenerator, int outChannels = 256, double dropout = 0.5) : base(nameof(Aspp))
     {
         if (rates.Count != 3) throw new ArgumentException($"ASPP takes three atrous rates (got {rates.Count}).");
         Rates = rates;
@@ -30,7 +31,7 @@ public sealed class Aspp : nn.Module<Tensor, Tensor>
         branches.Add(new AsppPooling(inChannels, outChannels));
         convs = nn.ModuleList(branches.ToArray());
         project = nn.Sequential(
-            nn.Conv2d(branches.Count * outChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(), nn.Dropout(dropout));
+            nn.Conv2d(branches.Count * outChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(), new SeededDropout(dropout, dropoutGenerator));
         RegisterComponents();
     }
 

@@ -10,9 +10,9 @@ public sealed class DeepLabHead : nn.Module<Tensor, Tensor>
     private readonly Sequential refine;
     private readonly Conv2d classifier;
 
-    public DeepLabHead(int inChannels, int numClasses, IReadOnlyList<int> rates, int channels = 256) : base(nameof(DeepLabHead))
+    public DeepLabHead(int inChannels, int numClasses, IReadOnlyList<int> rates, Generator dropoutGenerator, int channels = 256) : base(nameof(DeepLabHead))
     {
-        aspp = new Aspp(inChannels, rates, channels);
+        aspp = new Aspp(inChannels, rates, dropoutGenerator, channels);
         refine = nn.Sequential(nn.Conv2d(channels, channels, 3, padding: 1, bias: false), nn.BatchNorm2d(channels), nn.ReLU());
         classifier = nn.Conv2d(channels, numClasses, 1);
         RegisterComponents();

@@ -14,7 +14,8 @@ public sealed class DeepLabV3Model : IDisposable
 {
     private readonly IDeltaBackbone backbone;
 
-    public DeepLabV3Model(IDeltaBackbone backbone, int numClasses, int outputStride, int headChannels = 256, bool auxiliary = false)
+    /// <param name="seed">Seeds <see cref="DropoutGenerator"/>, the heads' dropout masks (the job's seed).</param>
+    public DeepLabV3Model(IDeltaBackbone backbone, int numClasses, int outputStride, int headChannels = 256, bool auxiliary = false, long seed = 0)
     {
         this.backbone = backbone;
         backbone.ReturnStages = auxiliary ? ["C4", "C5"] : ["C5"];      // what Forward reads; the others are not kept
@@ -24,12 +25,17 @@ public sealed class DeepLabV3Model : IDisposable
         var c4 = backbone.FeatureInfo.Single(f => f.Name == "C4");
         if (c5.Stride != outputStride)
             throw new ArgumentException($"Backbone C5 has stride {c5.Stride}, but the head was built for output stride {outputStride}; request the backbone with OutputStride = {outputStride}.");
-        Heads = new SegmentationHeads(c5.Channels, c4.Channels, numClasses, Aspp.RatesFor(outputStride), headChannels, auxiliary);
+        DropoutGenerator = new Generator(unchecked((ulong)seed), backbone.Device);
+        Heads = new SegmentationHeads(c5.Channels, c4.Channels, numClasses, Aspp.RatesFor(outputStride), headChannels, auxiliary, DropoutGenerator);
         Heads.to(backbone.Device);
     }
 
     public IDeltaBackbone Backbone => backbone;
     public SegmentationHeads Heads { get; }
+
+    /// <summary>The generator every dropout of the heads draws from, on the backbone's device; a training loop hands it
+    /// to the trainer so that checkpoints carry its state.</summary>
+    public Generator DropoutGenerator { get; }
     public int NumClasses { get; }
     public int OutputStride { get; }
 
@@ -60,5 +66,9 @@ public sealed class DeepLabV3Model : IDisposable
     private static Tensor Upsample(Tensor x, long h, long w) =>
         nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false);
 
-    public void Dispose() => Heads.Dispose();
+    public void Dispose()
+    {
+        Heads.Dispose();
+        DropoutGenerator.Dispose();
+    }
 }

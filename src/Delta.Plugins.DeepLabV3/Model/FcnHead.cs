@@ -8,11 +8,11 @@ public sealed class FcnHead : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
 
-    public FcnHead(int inChannels, int numClasses) : base(nameof(FcnHead))
+    public FcnHead(int inChannels, int numClasses, Generator dropoutGenerator) : base(nameof(FcnHead))
     {
         var mid = Math.Max(inChannels / 4, 1);
         layers = nn.Sequential(
-            nn.Conv2d(inChannels, mid, 3, padding: 1, bias: false), nn.BatchNorm2d(mid), nn.ReLU(), nn.Dropout(0.1),
+            nn.Conv2d(inChannels, mid, 3, padding: 1, bias: false), nn.BatchNorm2d(mid), nn.ReLU(), new SeededDropout(0.1, dropoutGenerator),
             nn.Conv2d(mid, numClasses, 1));
         RegisterComponents();
     }

@@ -9,11 +9,11 @@ public sealed class SegmentationHeads : nn.Module
     private readonly DeepLabHead classifier;
     private readonly FcnHead? aux_classifier;
 
-    public SegmentationHeads(int c5Channels, int c4Channels, int numClasses, IReadOnlyList<int> rates, int channels, bool auxiliary)
+    public SegmentationHeads(int c5Channels, int c4Channels, int numClasses, IReadOnlyList<int> rates, int channels, bool auxiliary, Generator dropoutGenerator)
         : base(nameof(SegmentationHeads))
     {
-        classifier = new DeepLabHead(c5Channels, numClasses, rates, channels);
-        aux_classifier = auxiliary ? new FcnHead(c4Channels, numClasses) : null;
+        classifier = new DeepLabHead(c5Channels, numClasses, rates, dropoutGenerator, channels);
+        aux_classifier = auxiliary ? new FcnHead(c4Channels, numClasses, dropoutGenerator) : null;
         RegisterComponents();
     }
 

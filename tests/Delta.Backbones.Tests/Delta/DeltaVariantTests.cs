@@ -102,9 +102,12 @@ public class DeltaVariantTests
         var existing = tensor(new float[] { 0.5f, 0f, 0.5f }).expand(3, 3);       // only (j−1, j) pairs
         Assert.True(Gates(DeltaVariant.LearnableExistingSkips).Equals(existing));
 
-        var r1 = Gates(DeltaVariant.RandomGates);
-        var r2 = Gates(DeltaVariant.RandomGates);
-        Assert.False(r1.Equals(r2));                                              // drawn afresh
+        using var random = Create(registry, DeltaVariant.RandomGates, batchNorm: false);
+        random.ReturnGates = true;
+        var r1 = random.Forward(x).Gates!["C5"];
+        var r2 = random.Forward(x).Gates!["C5"];
+        Assert.False(r1.Equals(r2));                                              // drawn afresh for every forward
+        Assert.True(r1.Equals(Gates(DeltaVariant.RandomGates)));                  // from the backbone's own seeded generator
         Assert.True(r1.min().item<float>() >= 0 && r1.max().item<float>() <= 1);
         Assert.False(r1[0].Equals(r1[1]));                                        // per input
 

@@ -294,4 +294,40 @@ public class BackboneRegistryTests
         Assert.True(y.allclose(tensor(new float[] { 0f, (1f - 0.456f) / 0.224f, 1f }).reshape(3, 1, 1), atol: 1e-6));
         Assert.Equal(new long[] { 2, 3, 4, 4 }, ImageNetPreprocessing.Instance.Apply(zeros(2, 3, 4, 4)).shape);
     }
+
+    /// <summary>Random gates draw from the backbone's own generator: two backbones of one request draw the same gates
+    /// whatever the global generator holds, putting the generator's state back repeats the draws (what a checkpoint
+    /// does), and only the random variant has a generator to declare.</summary>
+    [Fact]
+    public void RandomGatesDrawFromTheBackbonesOwnGenerator()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        using var a = registry.Create(Tiny(stages: 2, variant: DeltaVariant.RandomGates));
+        using var b = registry.Create(Tiny(stages: 2, variant: DeltaVariant.RandomGates));
+        using var plain = registry.Create(Tiny(stages: 2));
+        Assert.Single(a.Generators);
+        Assert.Empty(plain.Generators);
+        a.ReturnGates = b.ReturnGates = true;
+        using var scope = NewDisposeScope();
+        var x = randn(new long[] { 2, 3, 32, 32 }, generator: new Generator(9));
+        Dictionary<string, Tensor> Gates(IDeltaBackbone backbone, long globalSeed)
+        {
+            manual_seed(globalSeed);
+            using var noGrad = no_grad();
+            return backbone.Forward(x).Gates!.ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        }
+        var saved = a.Generators[0].get_state();
+        var first = Gates(a, 1);
+        var other = Gates(b, 2);
+        var next = Gates(a, 1);
+        a.Generators[0].set_state(saved);
+        var again = Gates(a, 3);
+        Assert.Equal(2, first.Count);
+        foreach (var (stage, g) in first)
+        {
+            Assert.True(g.Equals(other[stage]), $"{stage}: another backbone of the same request drew other gates");
+            Assert.False(g.Equals(next[stage]), $"{stage}: the next forward drew the same gates");
+            Assert.True(g.Equals(again[stage]), $"{stage}: the restored state did not repeat the draws");
+        }
+    }
 }

@@ -44,6 +44,8 @@ public sealed class TrainerTests : IDisposable
         public readonly Linear Head;
         public readonly Linear Frozen;
         private readonly bool dropout;
+        /// <summary>When set, the dropout masks come from this generator instead of the global one.</summary>
+        public Generator? Masks { get; init; }
         /// <param name="dropout">Drop half the features in training, from libtorch's global generator (what DeepLab-V3's
         /// heads do): the run then depends on the generator's state, which the checkpoint must carry.</param>
         public Task(long seed, long? headSeed = null, bool dropout = false)
@@ -57,13 +59,19 @@ public sealed class TrainerTests : IDisposable
         }
         public IReadOnlyDictionary<string, Tensor> Losses(Batch b) =>
             new Dictionary<string, Tensor> { ["mse"] = nn.functional.mse_loss(Head.call(Features(b.X)), b.Y) };
-        private Tensor Features(Tensor x) => dropout && Head.training ? nn.functional.dropout(Frozen.call(x) + x, 0.5, training: true) : Frozen.call(x) + x;
+        private Tensor Features(Tensor x)
+        {
+            var f = Frozen.call(x) + x;
+            if (!dropout || !Head.training) return f;
+            return Masks is null ? nn.functional.dropout(f, 0.5, training: true) : f * empty_like(f).bernoulli_(0.5, Masks).mul_(2);
+        }
         public IReadOnlyDictionary<string, Tensor> CheckpointState() => Head.state_dict();
         public void LoadCheckpointState(IReadOnlyDictionary<string, Tensor> state) => Head.load_state_dict(state.ToDictionary(), strict: true);
     }
 
     private static TrainLoop<Batch> Loop(Task task, TrainingHyperParameters hyper, Func<int, IEnumerable<Batch>>? batches = null, string? checkpoints = null,
-        bool resume = false, IList<ITrainHook>? hooks = null, Func<IReadOnlyDictionary<string, double>>? validate = null, string? monitor = null) => new()
+        bool resume = false, IList<ITrainHook>? hooks = null, Func<IReadOnlyDictionary<string, double>>? validate = null, string? monitor = null,
+        IReadOnlyList<Generator>? generators = null) => new()
     {
         Parameters = task.Head.parameters().ToList(),
         Losses = task.Losses,
@@ -72,6 +80,7 @@ public sealed class TrainerTests : IDisposable
         StepsPerEpoch = 8,
         SetTrainMode = m => task.Head.train(m),
         CheckpointDir = checkpoints,
+        Generators = generators ?? [],
         Resume = resume,
         State = task,
         Hooks = hooks ?? [],
@@ -275,6 +284,37 @@ public sealed class TrainerTests : IDisposable
         var noDropout = new Task(7);
         new Trainer().Fit(Loop(noDropout, hyper), CancellationToken.None);
         Assert.NotEqual(Hash(reference.Head), Hash(noDropout.Head));
+    }
+
+    /// <summary>A loop's own generators (what DeepLab-V3's dropout draws from, on any device) travel in the checkpoint:
+    /// the resumed run starts from a generator seeded otherwise and still ends where the uninterrupted run ended.</summary>
+    [Fact]
+    public void ResumeContinuesTheLoopsOwnGenerators()
+    {
+        var hyper = new TrainingHyperParameters { Epochs = 3, LearningRate = 0.05 };
+        using var referenceMasks = new Generator(5);
+        var reference = new Task(7, dropout: true) { Masks = referenceMasks };
+        new Trainer().Fit(Loop(reference, hyper, generators: [referenceMasks]), CancellationToken.None);
+
+        var ckpt = Path.Combine(dir, "ckpt-generators");
+        using var firstMasks = new Generator(5);
+        var first = new Task(7, dropout: true) { Masks = firstMasks };
+        using (var cts = new CancellationTokenSource())
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                new Trainer().Fit(Loop(first, hyper, checkpoints: ckpt, hooks: [new CancelAt(13, cts)], generators: [firstMasks]), cts.Token));
+
+        using var resumedMasks = new Generator(6);                  // another stream: only the checkpoint can put it back
+        var resumed = new Task(7, dropout: true) { Masks = resumedMasks };
+        var outcome = new Trainer().Fit(Loop(resumed, hyper, checkpoints: ckpt, resume: true, generators: [resumedMasks]), CancellationToken.None);
+        Assert.True(outcome.Resumed);
+        Assert.Equal(Hash(reference.Head), Hash(resumed.Head));
+
+        // A checkpoint whose generator count differs from the job's is refused, naming the file.
+        using var extra = new Generator(1);
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer().Fit(
+            Loop(new Task(7, dropout: true) { Masks = extra }, hyper, checkpoints: ckpt, resume: true, generators: [extra, extra]), CancellationToken.None));
+        Assert.Contains(Checkpoint.FileName, e.Message);
+        Assert.Contains("1 task generator(s), the job draws from 2", e.Message);
     }
 
     [Fact]

@@ -40,7 +40,8 @@ public sealed class DeepLabV3ModelTests
     [Fact]
     public void AsppKeepsSpatialSizeForEveryBranch()
     {
-        using var aspp = new Aspp(8, [12, 24, 36], 4);
+        using var generator = new Generator(0);
+        using var aspp = new Aspp(8, [12, 24, 36], generator, 4);
         aspp.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
