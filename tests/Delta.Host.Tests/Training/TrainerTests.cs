@@ -317,6 +317,24 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("1 task generator(s), the job draws from 2", e.Message);
     }
 
+    /// <summary>A checkpoint written before loops declared generators (none saved) still resumes; the generators then
+    /// start from their seeds, as every resume did before.</summary>
+    [Fact]
+    public void ACheckpointWithoutGeneratorStatesStillResumes()
+    {
+        var hyper = new TrainingHyperParameters { Epochs = 2, LearningRate = 0.05 };
+        var ckpt = Path.Combine(dir, "ckpt-no-generators");
+        using (var cts = new CancellationTokenSource())
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                new Trainer().Fit(Loop(new Task(7), hyper, checkpoints: ckpt, hooks: [new CancelAt(5, cts)]), cts.Token));
+        using var masks = new Generator(5);
+        var before = masks.get_state();
+        var outcome = new Trainer().Fit(Loop(new Task(7), hyper, checkpoints: ckpt, resume: true, generators: [masks]), CancellationToken.None);
+        Assert.True(outcome.Resumed);
+        Assert.Equal(16, outcome.Steps);
+        Assert.True(before.Equals(masks.get_state()));                // untouched: nothing to restore, and this task draws none
+    }
+
     [Fact]
     public void ACorruptCheckpointIsReportedWithItsPath()
     {
