@@ -40,15 +40,24 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         var val = new VocSegmentationDataset(request.DatasetPath, options.ValSplit, options.NumClasses);
         if (trainSplit == VocSegmentationReader.TrainAug) CheckDisjoint(train, val);
         context.Logger.LogInformation("DeepLab-V3: training on split '{Split}' ({Count} images), validating on '{Val}' ({ValCount}).", trainSplit, train.Count, val.Split, val.Count);
-        manual_seed(job.Seed);
         var backboneRequest = SegmentationBackboneRequest.For(mode, job.Backbone, job.Weights, job.Delta, options.OutputStride, context.Device, job.Seed);
         if (mode != SegmentationTrainingMode.Delta && job.Delta.Stages > 0)
             context.Logger.LogInformation("DeepLab-V3 mode '{Mode}' trains without Δ-modules; the job's delta section (stages {Stages}) is not used.",
                 SegmentationTrainingModes.Name(mode), job.Delta.Stages);
         if (mode == SegmentationTrainingMode.FineTune)
             context.Logger.LogWarning("DeepLab-V3 mode 'finetune' is the full fine-tuning baseline: it trains a private copy of the base, has no zero-drop guarantee, and its patch holds the whole backbone.");
-        using var backbone = context.Backbones.Create(backboneRequest);
-        using var model = new DeepLabV3Model(backbone, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead, job.Seed);
+        // A fine-tuning copy of the base and the heads draw their init from the default generator: seed it and build
+        // under its lock, so that a job starting beside this one (another device of the host) cannot draw in between.
+        (IDeltaBackbone Backbone, DeepLabV3Model Model) Build()
+        {
+            using var seeded = DefaultGenerator.Seeded(job.Seed);
+            var built = context.Backbones.Create(backboneRequest);
+            try { return (built, new DeepLabV3Model(built, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead, job.Seed)); }
+            catch { built.Dispose(); throw; }
+        }
+        var (backbone, model) = Build();
+        using var ownedBackbone = backbone;
+        using var ownedModel = model;
         var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,
             options.CropSize, options.MinScale, options.MaxScale, options.Flip, job.Seed);
         var auxWeight = options.AuxLossWeight;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Commands;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Methods;
@@ -38,8 +39,12 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
         var seed = o.Seed;
         using var data = Load(o);
         using var source = DomainEncoder.Create(context.Backbones, job.Backbone, job.Weights, o.DeltaStages, seed, context.Device);
-        manual_seed(seed);
-        using var classifier = new SourceClassifier(source.NumFeatures, 10);
+        SourceClassifier NewClassifier()
+        {
+            using var seeded = DefaultGenerator.Seeded(seed);                 // its init draws from the default generator
+            return new SourceClassifier(source.NumFeatures, 10);
+        }
+        using var classifier = NewClassifier();
         classifier.to(context.Device);
         SourceTraining.Train(source, classifier, data.SourceTrain, o.UniformPrior, o.Methods(), seed);
         ct.ThrowIfCancellationRequested();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
 using Delta.Data.Images;
 using Delta.Data.Rendering;
 using Delta.Data.Voc;
@@ -36,13 +37,22 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
     protected override Task<TrainResult> TrainAsync(TaskContext context, TrainRequest request, FasterRcnnOptions options, CancellationToken cancellationToken)
     {
         var job = request.Job;
-        manual_seed(job.Seed);
         var train = VocDetectionReader.Read(options.TrainYears.Select(y => (YearDir(request.DatasetPath, y), options.TrainSplit))).Images;
         if (train.Count == 0) throw new InvalidDataException($"No training images in {request.DatasetPath} for years [{string.Join(", ", options.TrainYears)}], split '{options.TrainSplit}'.");
         var mode = TrainingModes.Parse(options.Mode);
-        using var backbone = context.Backbones.Create(TrainingModes.Request(mode, job.Backbone, job.Weights, job.Delta, context.Device, job.Seed));
         var settings = Settings(options);
-        using var model = new Model.FasterRcnn(backbone, settings);
+        // A fine-tuning copy of the base and the heads draw their init from the default generator: seed it and build
+        // under its lock, so that a job starting beside this one (another device of the host) cannot draw in between.
+        (IDeltaBackbone Backbone, Model.FasterRcnn Model) Build()
+        {
+            using var seeded = DefaultGenerator.Seeded(job.Seed);
+            var built = context.Backbones.Create(TrainingModes.Request(mode, job.Backbone, job.Weights, job.Delta, context.Device, job.Seed));
+            try { return (built, new Model.FasterRcnn(built, settings)); }
+            catch { built.Dispose(); throw; }
+        }
+        var (backbone, model) = Build();
+        using var ownedBackbone = backbone;
+        using var ownedModel = model;
         var transform = new DetectionTransform(options.MinSize, options.MaxSize, options.HorizontalFlip);
         var loader = new DetectionLoader(train, transform, backbone.Preprocessing, context.Device);
         DetectorTraining.Fit(context.Trainer, model, loader, job.Hyper, unchecked((int)job.Seed), progress: request.Progress,

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Training;
 using Delta.Backbones.Architectures;
 using Delta.Backbones.Catalog;
 using Delta.Backbones.Delta;
@@ -57,7 +58,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         StagedBackbone baseModel = shared.Model;
         if (request.TrainableBase) baseModel = TrainableCopy(shared, request);
 
-        var deltaStages = DeltaStageFactory.Build(baseModel, request.Delta);
+        var deltaStages = DefaultGenerator.LeftAlone(() => DeltaStageFactory.Build(baseModel, request.Delta));
         using (var generator = new Generator(unchecked((ulong)request.Seed)))
             foreach (var stage in deltaStages) stage.ResetParameters(generator);
         if (request.DeltaConvolutions == BackbonePrecision.BFloat16)
@@ -89,6 +90,9 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     {
         var entry = BackboneCatalog.Get(request.Architecture);
         var key = new BaseKey(entry.Info.Name, request.Weights, request.OutputStride, request.Device.ToString());
+        // The default generator's lock first, then the registry's (the order every caller takes them in: a plugin
+        // builds its backbone and heads under DefaultGenerator.Seeded), because a first load builds the architecture.
+        using (DefaultGenerator.Held())
         lock (gate)
         {
             if (bases.TryGetValue(key, out var cached)) return cached;
@@ -101,15 +105,15 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     public (long BaseParameters, long DeltaParameters) CountParameters(string architecture, DeltaConfig delta)
     {
         var entry = BackboneCatalog.Get(architecture);
-        // Built on the CPU with the global RNG left alone: only shapes matter here.
-        using var model = entry.Build(32);
+        // Only shapes matter here; built on the CPU, leaving the default generator alone.
+        using var model = DefaultGenerator.LeftAlone(() => entry.Build(32));
         long baseCount;
         lock (gate)
         {
             if (!baseParameterCounts.TryGetValue(entry.Info.Name, out baseCount))
                 baseParameterCounts[entry.Info.Name] = baseCount = model.parameters().Sum(p => p.numel());
         }
-        var stages = DeltaStageFactory.Build(model, delta);
+        var stages = DefaultGenerator.LeftAlone(() => DeltaStageFactory.Build(model, delta));
         var deltaCount = stages.Sum(s => s.parameters().Sum(p => p.numel()));
         foreach (var s in stages) s.Dispose();
         return (baseCount, deltaCount);
@@ -121,7 +125,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
             ?? throw new ArgumentException(
                 $"Unknown weights '{weights}' for '{entry.Info.Name}'. Valid: {string.Join("; ", weightSources.Select(s => s.Description))}" +
                 (entry.Info.PretrainedWeights.Count > 0 ? $"; pretrained for this architecture: {string.Join(", ", entry.Info.PretrainedWeights)}." : "."));
-        var model = entry.Build(outputStride);
+        var model = DefaultGenerator.LeftAlone(() => entry.Build(outputStride));
         var preprocessing = source.Load(model, weights, entry.Info);
         foreach (var p in model.parameters()) p.requires_grad = false;
         model.eval();
@@ -134,7 +138,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     /// output stride, weights copied from the shared base, registered in the task module so it trains.</summary>
     private static StagedBackbone TrainableCopy(SharedBase shared, BackboneRequest request)
     {
-        var copy = BackboneCatalog.Get(shared.Info.Name).Build(shared.OutputStride);
+        var copy = DefaultGenerator.LeftAlone(() => BackboneCatalog.Get(shared.Info.Name).Build(shared.OutputStride));
         using (no_grad())
         {
             var source = shared.Model.state_dict();

@@ -1,4 +1,5 @@
 using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Training;
 using Delta.Backbones.Architectures;
 using Delta.Backbones.Catalog;
 using Delta.Backbones.Precision;
@@ -38,10 +39,12 @@ public sealed class SharedBase : IDisposable
     public StagedBackbone Copy(FrozenCopyKind kind)
     {
         if (kind.IsExact) return Model;
+        // The default generator's lock before this one, the order every caller takes them in (see DefaultGenerator).
+        using (DefaultGenerator.Held())
         lock (derivedCopies)
         {
             if (derivedCopies.TryGetValue(kind, out var copy)) return copy;
-            copy = FrozenBaseCopy.Build(Model, () => BackboneCatalog.Get(Info.Name).Build(OutputStride), kind, device);
+            copy = FrozenBaseCopy.Build(Model, () => DefaultGenerator.LeftAlone(() => BackboneCatalog.Get(Info.Name).Build(OutputStride)), kind, device);
             derivedCopies[kind] = copy;
             return copy;
         }

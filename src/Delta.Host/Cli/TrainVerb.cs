@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
 using Delta.Host.Jobs;
 using Delta.Host.Training;
 using TorchSharp;
@@ -41,7 +42,7 @@ public static class TrainVerb
     {
         var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
         Directory.CreateDirectory(outputDir);
-        torch.manual_seed(job.Spec.Seed);
+        DefaultGenerator.Seed(job.Spec.Seed);
         var request = new TrainRequest
         {
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,

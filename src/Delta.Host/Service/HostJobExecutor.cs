@@ -1,4 +1,5 @@
 using Delta.Abstractions.Plugins;
+using Delta.Abstractions.Training;
 using Delta.Host.Cli;
 using Delta.Service.Jobs;
 using TorchSharp;
@@ -17,7 +18,7 @@ public sealed class HostJobExecutor(CliEnvironment env) : IJobExecutor
         var job = JobJson.Validate(execution.Job.Spec, $"job {execution.Job.Id}", env);
         var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
         Directory.CreateDirectory(outputDir);
-        torch.manual_seed(job.Spec.Seed);
+        DefaultGenerator.Seed(job.Spec.Seed);
         var request = new TrainRequest
         {
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,

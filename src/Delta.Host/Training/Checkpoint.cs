@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -43,7 +44,8 @@ public static class Checkpoint
             if (taskState is not null)
                 foreach (var (k, v) in taskState) dict[k] = v;
             nn.Module.save_state_dict(writer, dict);
-            var rng = new Dictionary<string, Tensor> { ["rng"] = get_rng_state() };
+            Dictionary<string, Tensor> rng;
+            using (DefaultGenerator.Held()) rng = new Dictionary<string, Tensor> { ["rng"] = get_rng_state() };
             for (int i = 0; i < (generators?.Count ?? 0); i++) rng[GeneratorKey(i)] = generators![i].get_state();
             try { nn.Module.save_state_dict(writer, rng); }
             finally { foreach (var t in rng.Values) t.Dispose(); }
@@ -89,7 +91,7 @@ public static class Checkpoint
                 // seeds, as every resume did then. Some saved but not as many: another job's checkpoint.
                 if (saved != 0 && saved != expected)
                     throw new InvalidDataException($"it holds the states of {saved} task generator(s), the job draws from {expected}.");
-                set_rng_state(rng["rng"]);
+                using (DefaultGenerator.Held()) set_rng_state(rng["rng"]);
                 for (int i = 0; i < saved; i++) generators![i].set_state(rng[GeneratorKey(i)]);
             }
             finally { foreach (var t in rng.Values) t.Dispose(); }

@@ -69,7 +69,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
     {
         var model = NewClassifier(backbone, target);
         var loaders = DataLoaders.For(target, backbone, s.ImageSize, s.BatchSize, s.Seed);
-        manual_seed(s.Seed);
+        DefaultGenerator.Seed(s.Seed);
         var outcome = PatchTraining.Fit(context.Trainer, model, loaders with { Val = null }, s.Hyper(s.DeltaLearningRate), CancellationToken.None);
         model.SetTrainMode(false);
         var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
@@ -89,7 +89,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
         var request = new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = context.Device, TrainableBase = true };
         using var tuned = NewClassifier(context.Backbones.Create(request), target);
         var loaders = DataLoaders.For(target, tuned.Backbone, s.ImageSize, s.BatchSize, s.Seed);
-        manual_seed(s.Seed);
+        DefaultGenerator.Seed(s.Seed);
         var outcome = PatchTraining.Fit(context.Trainer, tuned, loaders with { Val = null }, s.Hyper(s.FineTuneLearningRate), CancellationToken.None);
         tuned.SetTrainMode(false);
         var fineTuned = tuned.Backbone.DeltaState().Where(kv => kv.Key.StartsWith("base.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);

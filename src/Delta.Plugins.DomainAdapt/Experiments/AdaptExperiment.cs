@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Methods;
 using Delta.Plugins.DomainAdapt.Models;
@@ -149,8 +150,8 @@ public sealed class AdaptExperiment
 
     private SourceClassifier NewClassifier(DomainEncoder encoder, int seed)
     {
-        manual_seed(seed);
-        var head = new SourceClassifier(encoder.NumFeatures, 10);
+        SourceClassifier head;
+        using (DefaultGenerator.Seeded(seed)) head = new SourceClassifier(encoder.NumFeatures, 10);
         head.to(device);
         return head;
     }

@@ -37,8 +37,8 @@ public sealed class AddaTrainer : IDisposable
         if (source.NumFeatures != target.NumFeatures) throw new ArgumentException($"Source encoder has {source.NumFeatures} features, target {target.NumFeatures}.");
         this.source = source; this.target = target; this.sourceImages = sourceImages; this.targetImages = targetImages;
         this.uniformPrior = uniformPrior; this.s = s;
-        torch.manual_seed(seed);
-        Discriminator = new DomainDiscriminator(source.NumFeatures);
+        using (DefaultGenerator.Seeded(seed))                                // its init draws from the default generator
+            Discriminator = new DomainDiscriminator(source.NumFeatures);
         Discriminator.to(source.Backbone.Device);
         discriminatorOptimizer = optim.Adam(Discriminator.parameters(), s.AdaptLearningRate, beta1: 0.5);
         encoderOptimizer = optim.Adam(target.Backbone.TrainableParameters, s.AdaptEncoderRate(target.UsesDelta), beta1: 0.5);

@@ -19,7 +19,7 @@ public static class SourceTraining
     public static IReadOnlyList<double> Train(DomainEncoder encoder, SourceClassifier classifier, LabelledImages data,
         bool uniformPrior, MethodSettings s, int seed)
     {
-        torch.manual_seed(seed);
+        DefaultGenerator.Seed(seed);
         var parameters = encoder.Backbone.TrainableParameters.Concat(classifier.parameters()).ToList();
         using var opt = optim.Adam(parameters, s.SupervisedRate(encoder.UsesDelta));
         var sampler = new BatchSampler(data.Count, s.BatchSize, seed);

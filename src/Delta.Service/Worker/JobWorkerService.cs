@@ -28,8 +28,9 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         var requeued = await Retry(() => store.RequeueStaleAsync(options.HostId, stoppingToken), stoppingToken);
         if (requeued > 0) log.LogWarning("Requeued {Count} job(s) left running by an earlier run of host {Host}", requeued, options.HostId);
         if (options.Devices.Count > 1)
-            log.LogWarning("Jobs on {Devices} run concurrently in this process and share libtorch's global RNG (seeded per job, " +
-                "used by default module initialisation): same-seed results are reproducible with one device per host process",
+            log.LogInformation("Jobs on {Devices} run concurrently in this process. The built-in plugins seed and build under " +
+                "DefaultGenerator's lock and draw from generators of their own while training, so their same-seed results repeat; " +
+                "a plugin that draws from libtorch's default generators otherwise may not (run one device per host process for it)",
                 string.Join(", ", options.Devices));
         await Task.WhenAll(options.Devices.Select(d => Task.Run(() => DeviceLoop(d, stoppingToken), CancellationToken.None)));
     }
