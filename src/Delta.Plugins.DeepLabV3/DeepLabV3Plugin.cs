@@ -46,16 +46,9 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
                 SegmentationTrainingModes.Name(mode), job.Delta.Stages);
         if (mode == SegmentationTrainingMode.FineTune)
             context.Logger.LogWarning("DeepLab-V3 mode 'finetune' is the full fine-tuning baseline: it trains a private copy of the base, has no zero-drop guarantee, and its patch holds the whole backbone.");
-        // A fine-tuning copy of the base and the heads draw their init from the default generator: seed it and build
-        // under its lock, so that a job starting beside this one (another device of the host) cannot draw in between.
-        (IDeltaBackbone Backbone, DeepLabV3Model Model) Build()
-        {
-            using var seeded = DefaultGenerator.Seeded(job.Seed);
-            var built = context.Backbones.Create(backboneRequest);
-            try { return (built, new DeepLabV3Model(built, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead, job.Seed)); }
-            catch { built.Dispose(); throw; }
-        }
-        var (backbone, model) = Build();
+        // Under the default generator's lock: a job starting beside this one (another device of the host) cannot draw in between.
+        var (backbone, model) = DefaultGenerator.SeededBuild(job.Seed, () => context.Backbones.Create(backboneRequest),
+            built => new DeepLabV3Model(built, options.NumClasses, options.OutputStride, options.HeadChannels, options.AuxiliaryHead, job.Seed));
         using var ownedBackbone = backbone;
         using var ownedModel = model;
         var batches = new SegmentationBatches(train, backbone.Preprocessing, context.Device, job.Hyper.BatchSize,

@@ -2,7 +2,6 @@ using System.Globalization;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
-using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Commands;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Methods;
@@ -39,13 +38,7 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
         var seed = o.Seed;
         using var data = Load(o);
         using var source = DomainEncoder.Create(context.Backbones, job.Backbone, job.Weights, o.DeltaStages, seed, context.Device);
-        SourceClassifier NewClassifier()
-        {
-            using var seeded = DefaultGenerator.Seeded(seed);                 // its init draws from the default generator
-            return new SourceClassifier(source.NumFeatures, 10);
-        }
-        using var classifier = NewClassifier();
-        classifier.to(context.Device);
+        using var classifier = SourceClassifier.Seeded(source.NumFeatures, 10, seed, context.Device);
         SourceTraining.Train(source, classifier, data.SourceTrain, o.UniformPrior, o.Methods(), seed);
         ct.ThrowIfCancellationRequested();
         var sourceBefore = Evaluation.Accuracy(source, classifier, data.SourceTest);

@@ -41,16 +41,10 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
         if (train.Count == 0) throw new InvalidDataException($"No training images in {request.DatasetPath} for years [{string.Join(", ", options.TrainYears)}], split '{options.TrainSplit}'.");
         var mode = TrainingModes.Parse(options.Mode);
         var settings = Settings(options);
-        // A fine-tuning copy of the base and the heads draw their init from the default generator: seed it and build
-        // under its lock, so that a job starting beside this one (another device of the host) cannot draw in between.
-        (IDeltaBackbone Backbone, Model.FasterRcnn Model) Build()
-        {
-            using var seeded = DefaultGenerator.Seeded(job.Seed);
-            var built = context.Backbones.Create(TrainingModes.Request(mode, job.Backbone, job.Weights, job.Delta, context.Device, job.Seed));
-            try { return (built, new Model.FasterRcnn(built, settings)); }
-            catch { built.Dispose(); throw; }
-        }
-        var (backbone, model) = Build();
+        // Under the default generator's lock: a job starting beside this one (another device of the host) cannot draw in between.
+        var (backbone, model) = DefaultGenerator.SeededBuild(job.Seed,
+            () => context.Backbones.Create(TrainingModes.Request(mode, job.Backbone, job.Weights, job.Delta, context.Device, job.Seed)),
+            built => new Model.FasterRcnn(built, settings));
         using var ownedBackbone = backbone;
         using var ownedModel = model;
         var transform = new DetectionTransform(options.MinSize, options.MaxSize, options.HorizontalFlip);

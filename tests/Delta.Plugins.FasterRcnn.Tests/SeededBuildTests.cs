@@ -10,7 +10,7 @@ namespace Delta.Plugins.FasterRcnn.Tests;
 public sealed class DefaultGeneratorAlone;
 
 /// <summary>Jobs on several devices of one host start side by side; each seeds libtorch's default generator and builds
-/// heads that draw their init from it. Built under <see cref="DefaultGenerator.Seeded"/> (as the plugin does), every
+/// heads that draw their init from it. Built by <see cref="DefaultGenerator.SeededBuild"/> (as the plugin does), every
 /// concurrent build equals the one built alone. Runs alone: test classes beside it draw from the default generator
 /// without the lock, as a third-party plugin could.</summary>
 [Collection(nameof(DefaultGeneratorAlone))]
@@ -23,13 +23,7 @@ public sealed class SeededBuildTests
         var request = TrainingModes.Request(TrainingMode.Delta, "tiny_resnet", "random", new DeltaConfig { Stages = 2 }, CPU, seed: 1);
         Dictionary<string, Tensor> Build(long seed)
         {
-            IDeltaBackbone backbone;
-            Model.FasterRcnn model;
-            using (DefaultGenerator.Seeded(seed))
-            {
-                backbone = registry.Create(request);
-                model = new Model.FasterRcnn(backbone, TinyDetector.Settings);
-            }
+            var (backbone, model) = DefaultGenerator.SeededBuild(seed, () => registry.Create(request), b => new Model.FasterRcnn(b, TinyDetector.Settings));
             using (backbone) using (model)
                 return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         }

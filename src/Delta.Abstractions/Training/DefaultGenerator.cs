@@ -1,3 +1,4 @@
+using Delta.Abstractions.Backbones;
 using static TorchSharp.torch;
 
 namespace Delta.Abstractions.Training;
@@ -24,6 +25,19 @@ public static class DefaultGenerator
         try { manual_seed(seed); }
         catch { held.Dispose(); throw; }
         return held;
+    }
+
+    /// <summary>
+    /// A task's backbone and the model over it, seeded with <paramref name="seed"/> and built under the lock (a
+    /// fine-tuning copy's and the heads' default init draw from the default generator); the backbone is disposed if
+    /// the model cannot be built.
+    /// </summary>
+    public static (IDeltaBackbone Backbone, TModel Model) SeededBuild<TModel>(long seed, Func<IDeltaBackbone> backbone, Func<IDeltaBackbone, TModel> model)
+    {
+        using var seeded = Seeded(seed);
+        var built = backbone();
+        try { return (built, model(built)); }
+        catch { built.Dispose(); throw; }
     }
 
     /// <summary>Seeds the default generators, under the lock.</summary>

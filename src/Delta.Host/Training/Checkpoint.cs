@@ -24,7 +24,7 @@ public static class Checkpoint
     public static string PathIn(string dir) => System.IO.Path.Combine(dir, FileName);
 
     public static void Save(string dir, CheckpointPosition position, IReadOnlyDictionary<string, Tensor>? taskState, OptimizerHelper optimizer,
-        IReadOnlyList<Generator>? generators = null)
+        IReadOnlyList<Generator> generators)
     {
         Directory.CreateDirectory(dir);
         var target = PathIn(dir);
@@ -46,7 +46,7 @@ public static class Checkpoint
             nn.Module.save_state_dict(writer, dict);
             Dictionary<string, Tensor> rng;
             using (DefaultGenerator.Held()) rng = new Dictionary<string, Tensor> { ["rng"] = get_rng_state() };
-            for (int i = 0; i < (generators?.Count ?? 0); i++) rng[GeneratorKey(i)] = generators![i].get_state();
+            for (int i = 0; i < generators.Count; i++) rng[GeneratorKey(i)] = generators[i].get_state();
             try { nn.Module.save_state_dict(writer, rng); }
             finally { foreach (var t in rng.Values) t.Dispose(); }
             optimizer.save_state_dict(writer);
@@ -63,7 +63,7 @@ public static class Checkpoint
 
     /// <summary>Restores the RNG and optimizer state and the task tensors; returns the position.</summary>
     public static CheckpointPosition Load(string dir, Func<IReadOnlyDictionary<string, Tensor>, bool> applyTaskState, OptimizerHelper optimizer,
-        IReadOnlyList<Generator>? generators = null)
+        IReadOnlyList<Generator> generators)
     {
         var path = PathIn(dir);
         try
@@ -86,13 +86,13 @@ public static class Checkpoint
             try
             {
                 var saved = rng.Keys.Count(k => k.StartsWith(GeneratorPrefix, StringComparison.Ordinal));
-                var expected = generators?.Count ?? 0;
+                var expected = generators.Count;
                 // None saved: a checkpoint from before loops declared their generators; they then start from their
                 // seeds, as every resume did then. Some saved but not as many: another job's checkpoint.
                 if (saved != 0 && saved != expected)
                     throw new InvalidDataException($"it holds the states of {saved} task generator(s), the job draws from {expected}.");
                 using (DefaultGenerator.Held()) set_rng_state(rng["rng"]);
-                for (int i = 0; i < saved; i++) generators![i].set_state(rng[GeneratorKey(i)]);
+                for (int i = 0; i < saved; i++) generators[i].set_state(rng[GeneratorKey(i)]);
             }
             finally { foreach (var t in rng.Values) t.Dispose(); }
             optimizer.load_state_dict(reader);

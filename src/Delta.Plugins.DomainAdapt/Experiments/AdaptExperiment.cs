@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Delta.Abstractions.Backbones;
-using Delta.Abstractions.Training;
 using Delta.Plugins.DomainAdapt.Data;
 using Delta.Plugins.DomainAdapt.Methods;
 using Delta.Plugins.DomainAdapt.Models;
@@ -108,7 +107,7 @@ public sealed class AdaptExperiment
                 var clock = Stopwatch.StartNew();
                 var delta = deltaStages > 0;
                 using var sourceEncoder = DomainEncoder.Create(registry, s.Architecture, s.Weights, deltaStages, seed, device);
-                using var classifier = NewClassifier(sourceEncoder, seed);
+                using var classifier = SourceClassifier.Seeded(sourceEncoder.NumFeatures, 10, seed, device);
                 SourceTraining.Train(sourceEncoder, classifier, sourceTrain, uniform, s.Method, seed);
                 var sourceBefore = Evaluation.Accuracy(sourceEncoder, classifier, sourceTest);
                 var vanillaTarget = Evaluation.Accuracy(sourceEncoder, classifier, targetTest);
@@ -143,16 +142,8 @@ public sealed class AdaptExperiment
     private double Supervised(LabelledImages train, LabelledImages test, int seed)
     {
         using var encoder = DomainEncoder.Create(registry, s.Architecture, s.Weights, 0, seed, device);
-        using var head = NewClassifier(encoder, seed);
+        using var head = SourceClassifier.Seeded(encoder.NumFeatures, 10, seed, device);
         SourceTraining.Train(encoder, head, train, uniformPrior: false, s.Method, seed);
         return Evaluation.Accuracy(encoder, head, test);
-    }
-
-    private SourceClassifier NewClassifier(DomainEncoder encoder, int seed)
-    {
-        SourceClassifier head;
-        using (DefaultGenerator.Seeded(seed)) head = new SourceClassifier(encoder.NumFeatures, 10);
-        head.to(device);
-        return head;
     }
 }

@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,4 +18,14 @@ public sealed class SourceClassifier : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor features) => fc.call(features);
+
+    /// <summary>A classifier whose default init is drawn right after seeding the default generator with
+    /// <paramref name="seed"/>, under its lock (<see cref="DefaultGenerator"/>), then moved to <paramref name="device"/>.</summary>
+    public static SourceClassifier Seeded(int features, int classes, long seed, Device device)
+    {
+        SourceClassifier classifier;
+        using (DefaultGenerator.Seeded(seed)) classifier = new SourceClassifier(features, classes);
+        classifier.to(device);
+        return classifier;
+    }
 }
