@@ -52,14 +52,13 @@ public sealed partial class Suites(BenchOptions o, Device device)
                 for (int i = 0; i < backbones.Count; i++) deltaTimes[i].Add(Timing.MedianSeconds(Delta(backbones[i].Backbone), round == 0 ? 2 : 0, 1));
                 ortTimes.Add(Timing.MedianSeconds(ortModel.RunBatch, round == 0 ? 2 : 0, 1));
             }
-            double Median(List<double> t) { t.Sort(); return t[t.Count / 2]; }
-            var ort = o.InferenceBatch / Median(ortTimes);
+            var ort = o.InferenceBatch / Timing.Median(ortTimes);
             for (int i = 0; i < backbones.Count; i++)
             {
                 var p = backbones[i].Precision;
                 var settings = S(("batch", o.InferenceBatch), ("size", 224), ("repeats", o.Repeats), ("precision", p.Label),
                     ("mode", $"eval, {(o.GradMode == "nograd" ? "no_grad" : "inference_mode")}"));
-                var delta = o.InferenceBatch / Median(deltaTimes[i]);
+                var delta = o.InferenceBatch / Timing.Median(deltaTimes[i]);
                 yield return new("inference", $"delta resnet18_cntk{p.Suffix}", delta, "img/s", settings);
                 yield return new("inference", $"delta{p.Suffix} / onnxruntime", delta / ort, "x", settings);
             }
