@@ -50,9 +50,7 @@ public sealed class TransferExperiment : IDisposable
     {
         var watch = Stopwatch.StartNew();
         var train = fraction >= 1 ? data.TrainIndices.ToList() : Splits.StratifiedFraction(data.Train, fraction, s.Seed + 11, data.TrainIndices);
-        manual_seed(s.Seed);
-        var query = NewClassifier(method);
-        BiTuning? bituning = null;
+        var (query, bituning) = SeededModels(method);
         try
         {
             var augmentation = new Compose(new RandomResizedCrop(s.ImageSize, s.CropScale), new HorizontalFlip(s.HorizontalFlip ? 0.5 : 0));
@@ -60,12 +58,9 @@ public sealed class TransferExperiment : IDisposable
             IReadOnlyList<Parameter> parameters;
             Func<TwoViewBatch, IReadOnlyDictionary<string, Tensor>> losses;
             Action<bool> setTrainMode;
-            if (method.BiTuning)
+            if (bituning is not null)
             {
-                var queryEncoder = new BiTuningEncoder(query, s.BiTuning.ProjectionDim);
-                var keyEncoder = new BiTuningEncoder(NewClassifier(method), s.BiTuning.ProjectionDim);
-                bituning = new BiTuning(queryEncoder, keyEncoder, data.ClassNames.Count, s.BiTuning, s.Seed);
-                parameters = queryEncoder.TrainableParameters;
+                parameters = bituning.Query.TrainableParameters;
                 losses = b => bituning.Losses(b.QueryView, b.KeyView!, b.Labels, b.HostLabels);
                 setTrainMode = bituning.SetTrainMode;
             }
@@ -99,6 +94,32 @@ public sealed class TransferExperiment : IDisposable
     {
         Architecture = s.Architecture, Weights = s.Weights, Delta = method.Delta, Device = context.Device, Seed = s.Seed, TrainableBase = method.FineTunesBackbone,
     };
+
+    /// <summary>The query classifier and, for Bi-Tuning, the encoders over it and a key copy. The heads' and projectors'
+    /// default initialisation draws from libtorch's default generator: seeded with the run's seed and built under its
+    /// process-wide lock, so a method's result depends on the seed alone, not on what ran before it or beside it.</summary>
+    private (ClassifierModel Query, BiTuning? BiTuning) SeededModels(TransferMethod method)
+    {
+        using var seeded = DefaultGenerator.Seeded(s.Seed);
+        var query = NewClassifier(method);
+        if (!method.BiTuning) return (query, null);
+        BiTuningEncoder? queryEncoder = null, keyEncoder = null;
+        ClassifierModel? key = null;
+        try
+        {
+            // In this order: it is the order the documented transfer figures were drawn in.
+            queryEncoder = new BiTuningEncoder(query, s.BiTuning.ProjectionDim);
+            key = NewClassifier(method);
+            keyEncoder = new BiTuningEncoder(key, s.BiTuning.ProjectionDim);
+            return (query, new BiTuning(queryEncoder, keyEncoder, data.ClassNames.Count, s.BiTuning, s.Seed));
+        }
+        catch
+        {
+            if (keyEncoder is not null) keyEncoder.Dispose(); else key?.Dispose();
+            if (queryEncoder is not null) queryEncoder.Dispose(); else query.Dispose();
+            throw;
+        }
+    }
 
     private ClassifierModel NewClassifier(TransferMethod method)
     {
