@@ -23,6 +23,7 @@ import datetime
 import json
 import platform
 import time
+from types import SimpleNamespace
 
 import torch
 import torch.nn as nn
@@ -191,7 +192,66 @@ ARCHS = {"resnet18": (BasicBlock, [2, 2, 2, 2]), "resnet18_cntk": (BasicBlock, [
          "resnet50": (Bottleneck, [3, 4, 6, 3])}
 
 
-def bench_one(arch, label, delta, full, mode, args, device):
+# Kernel (or, on CPU, aten op) names → what kind of work they are, for the --profile breakdown. Order matters: the
+# first matching kind wins (cuDNN's BN kernels contain "cudnn", so batch norm is tested before convolution).
+KINDS = [
+    ("batch norm", ("batch_norm", "batchnorm", "bn_fw", "bn_bw", "welford")),
+    ("convolution / matmul", ("conv", "cudnn", "gemm", "xmma", "cutlass", "wgrad", "dgrad", "fprop", "implicit",
+                              "mkldnn", "aten::mm", "aten::addmm", "aten::bmm", "matmul", "sm80_", "sm90_")),
+    ("optimizer", ("adam", "foreach", "multi_tensor", "lerp", "addcdiv", "addcmul")),
+    ("reduction", ("reduce", "aten::sum", "aten::mean", "aten::var", "norm_kernel")),
+    ("elementwise / copy", ("elementwise", "vectorized", "unrolled", "copy", "fill", "aten::mul", "aten::add", "aten::sub",
+                            "aten::div", "relu", "clamp", "threshold", "sigmoid", "sqrt", "aten::to", "aten::where", "aten::cat", "zero")),
+]
+
+
+def kernel_kind(name):
+    lowered = name.lower()
+    for kind, keys in KINDS:
+        if any(k in lowered for k in keys):
+            return kind
+    return "other"
+
+
+def profile_steps(step, sync, steps, device, title):
+    """Runs `steps` training steps under torch.profiler; returns a text table of the device time per step by kind of
+    kernel (CUDA: the GPU kernels' own time; CPU: each aten op's self time) and the longest kernels."""
+    from torch.profiler import ProfilerActivity, profile
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    sync()
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+        sync()
+    rows = []
+    for e in prof.key_averages():
+        if cuda:
+            if getattr(e, "device_type", None) != torch.autograd.DeviceType.CUDA:
+                continue
+            t = getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0)
+        else:
+            t = e.self_cpu_time_total
+        if t > 0:
+            rows.append((e.key, e.count, t / 1000.0 / steps))       # µs in total → ms per step
+    total = sum(r[2] for r in rows)
+    by_kind = {}
+    for name, _, ms in rows:
+        by_kind[kernel_kind(name)] = by_kind.get(kernel_kind(name), 0.0) + ms
+    lines = [f"profile {title}: {'GPU kernel' if cuda else 'CPU op self'} time {total:.2f} ms per step ({steps} steps)",
+             f"  {'kind':<24} {'ms/step':>9} {'share':>7}"]
+    for kind, ms in sorted(by_kind.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {kind:<24} {ms:9.2f} {100 * ms / total if total else 0:6.1f}%")
+    lines.append(f"  longest {'kernels' if cuda else 'ops'} (ms/step, calls/step, kind):")
+    for name, count, ms in sorted(rows, key=lambda r: -r[2])[:15]:
+        lines.append(f"    {ms:8.2f} {count / steps:6.0f}  {kernel_kind(name):<22} {name[:100]}")
+    return "\n".join(lines)
+
+
+def make_training_step(arch, delta, full, mode, batch, size, device):
+    """The model and training step the bench times — step (forward, backward, optimizer step), forward (zero_grad and
+    the loss), sync, params, optimizer (a box: `optimizer[0]` may be swapped for a fresh one) — or None where Delta has
+    no such variant (the fast-mode split of full fine-tuning)."""
     torch.manual_seed(0)
     block, layers = ARCHS[arch]
     base = ResNet(block, layers)
@@ -199,30 +259,40 @@ def bench_one(arch, label, delta, full, mode, args, device):
     model = DeltaNet(base, 0 if full else delta, trainable_base=full).to(device)
     if mode == "bf16base":
         if full:
-            return []                                          # like Delta: the fast mode needs a frozen base
+            return None                                        # like Delta: the fast mode needs a frozen base
         base.to(torch.bfloat16)                                # the frozen base only; Δ-modules and head stay fp32
     channels_last = mode in ("bf16", "bf16base")
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = [torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)]   # a box: the memory step below swaps it
-    x = torch.randn(args.batch, 3, args.size, args.size, device=device)
+    optimizer = [torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)]   # a box: the memory step swaps it
+    x = torch.randn(batch, 3, size, size, device=device)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (args.batch,), device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
     model.train()
 
-    def step():
+    def forward():
         optimizer[0].zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mode == "bf16"):
-            loss = F.cross_entropy(model(x), y)
-        loss.backward()
+            return F.cross_entropy(model(x), y)
+
+    def step():
+        forward().backward()
         optimizer[0].step()
 
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
+    return SimpleNamespace(step=step, forward=forward, sync=sync, params=params, optimizer=optimizer)
+
+
+def bench_one(arch, label, delta, full, mode, args, device):
+    built = make_training_step(arch, delta, full, mode, args.batch, args.size, device)
+    if built is None:
+        return []
+    step, sync, params, optimizer = built.step, built.sync, built.params, built.optimizer
     for _ in range(args.warmup):
         step()
     sync()
@@ -253,6 +323,12 @@ def bench_one(arch, label, delta, full, mode, args, device):
         step_memory = (torch.cuda.max_memory_allocated() - before) / 2**20
     settings = {"arch": arch, "batch": args.batch, "size": args.size, "steps": args.steps, "repeats": args.repeats,
                 "mode": mode, "device": str(device), "trainable": sum(p.numel() for p in params)}
+    if args.profile and not full:
+        table = profile_steps(step, sync, args.profile_steps, device,
+                              f"pytorch {arch} {label} {mode}, batch {args.batch}, {args.size}x{args.size}, {device}")
+        print(table, flush=True)
+        with open(args.profile, "a") as f:
+            f.write(table + "\n\n")
     return [("train", f"pytorch {arch} {label} {mode} train step", rates[len(rates) // 2], "img/s", settings),
             ("train", f"pytorch {arch} {label} {mode} peak allocated", peak, "MB", settings),
             ("train", f"pytorch {arch} {label} {mode} step memory", step_memory, "MB", settings)]
@@ -270,6 +346,9 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--full", action="store_true", help="also time full fine-tuning (for the peak-memory target)")
     p.add_argument("--threads", type=int, help="intra-op threads (CPU runs; default: torch's own choice)")
+    p.add_argument("--profile", metavar="FILE", help="after each Δ variant's timing, profile --profile-steps more steps and "
+                   "append its time per step by kind of kernel (convolution, batch norm, elementwise, ...) to FILE")
+    p.add_argument("--profile-steps", type=int, default=3)
     p.add_argument("--json")
     args = p.parse_args()
     if args.threads:
