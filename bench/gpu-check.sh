@@ -9,7 +9,7 @@
 # With the device tool: pack here first, then run (the packed .gpu/ is git-ignored, so it must be carried):
 #   run(command="bash bench/gpu-check.sh run", carry=[".gpu"], timeout_s=540)
 # Results land in $OUT (gradcheck.txt, delta.json, pytorch.json, compare.txt, delta-memory.json, delta-detection.json,
-# syncs-count.txt, delta-stride4.json, compare-all.txt, and each step's .txt log) when $OUT is set, else in .gpu/results/.
+# syncs-count.txt, delta-stride4.json, profile.txt, compare-all.txt, and each step's .txt log) when $OUT is set, else in .gpu/results/.
 # Sizes: batch 128, 224x224, Δ-ResNet-50 Δ(1)/Δ(4) (random weights: timing does not depend on the values, and
 # the real ResNet-18 ONNX asset would not fit the 64 MiB transfer); override with BATCH=, SIZE=, STEPS= (classification)
 # and TASK_BATCH=, TASK_SIZE=, TASK_STEPS= (detection).
@@ -56,9 +56,9 @@ case "${1:-}" in
       echo "GRADCHECK FAILED on this GPU: the runs below use libtorch's own nodes (DELTA_FROZEN_BACKWARD=standard)"
       export DELTA_FROZEN_BACKWARD=standard
     fi
-    # 2. Delta: Δ(1), Δ(4) in fp32, in the fast mode (bf16 frozen base, channels-last, folded BNs: bf16+cl+fold) and in
-    #    the fast mode with autocast-style bf16 Δ convolutions (+dbf16); full fine-tuning in fp32 (cuDNN autotuning on,
-    #    as in PyTorch).
+    # 2. Delta: Δ(1), Δ(4) in fp32, in the fast mode (bf16 frozen base, channels-last, folded BNs: bf16+cl+fold), in
+    #    the fast mode with bf16 Δ convolutions (+dbf16) and with bf16 Δ convolutions and skip sums (+dbf16+sbf16, what
+    #    PyTorch's autocast does); full fine-tuning in fp32 (cuDNN autotuning on, as in PyTorch).
     bash .gpu/run.sh Delta.Bench.dll train --fast --device cuda --archs resnet50:random \
       --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta.json" 2>&1 | tee "$out/delta.txt" \
       || echo "train suite failed (see delta.txt)"
@@ -129,7 +129,7 @@ if not counts: print("  no windows found: see syncs.txt (probe skipped or failed
 PY
     # 8. Gate stride 4 (DeltaConfig.GateStride: Δ_s on 4x average-pooled input, the cheaper Δ-module), fast modes.
     bash .gpu/run.sh Delta.Bench.dll train --device cuda --archs resnet50:random --gate-strides 4 --train-variants delta1,delta4 \
-      --precision bf16+cl+fold,bf16+cl+fold+dbf16 --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta-stride4.json" \
+      --precision bf16+cl+fold,bf16+cl+fold+dbf16,bf16+cl+fold+dbf16+sbf16 --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --json "$out/delta-stride4.json" \
       2>&1 | tee "$out/delta-stride4.txt" || echo "gate-stride run failed (see delta-stride4.txt)"
     # 9. The activation-free backward's speed cost on this GPU: the same train runs with libtorch's own nodes
     #    (DELTA_FROZEN_BACKWARD=standard), Δ(1) and Δ(4), beside step 2's figures. Skipped when step 2 already ran them.
@@ -141,7 +141,15 @@ PY
         python3 bench/pytorch/compare.py --backward-ab "$out/delta.json" "$out/delta-standard.json" | tee "$out/frozen-backward-ab.txt"
       fi
     fi
-    # 10. Everything together.
+    # 10. Where a Δ step's GPU time goes, by kind of kernel (convolution / matmul, batch norm, elementwise, reduction,
+    #     optimizer), from torch.profiler on PyTorch's version of the same network and step: Δ(1) and Δ(4), bf16
+    #     autocast and Delta's split (bf16base). Δ(4) adds O(k²) full-resolution fp32 passes (the gated skip sums and
+    #     their BNs) whose cost on a GPU is memory traffic, not arithmetic; this says how much of the step they take.
+    python3 bench/pytorch/delta_bench.py --device cuda --archs resnet50 --modes bf16,bf16base --batch "$BATCH" --size "$SIZE" \
+      --steps 3 --warmup 3 --repeats 1 --profile "$out/profile.txt" > "$out/profile-run.txt" 2>&1 \
+      || echo "profile run failed (see profile-run.txt)"
+    [ -s "$out/profile.txt" ] && grep -A8 "^profile" "$out/profile.txt" | grep -v "^--" || true
+    # 11. Everything together.
     [ -s "$out/delta.json" ] && [ -s "$out/pytorch.json" ] || { echo "no comparison: delta.json or pytorch.json is missing"; exit 1; }
     extra=(); for f in delta-memory.json delta-detection.json delta-stride4.json; do [ -s "$out/$f" ] && extra+=("$out/$f"); done
     python3 bench/pytorch/compare.py "$out/delta.json" "$out/pytorch.json" "${extra[@]}" | tee "$out/compare-all.txt"
@@ -171,7 +179,7 @@ SH
     out=${OUT:-$tmp/results}; mkdir -p "$out"
     PATH="$tmp/bin:$PATH" OUT="$out" BATCH=2 SIZE=64 STEPS=1 TASK_BATCH=1 TASK_SIZE=64 TASK_STEPS=1 bash "$tmp/bench/gpu-check.sh" run \
       || echo "dry run: the run branch exited with $?"
-    expected="gradcheck.txt delta.json pytorch.json compare.txt delta-memory.json delta-detection.json syncs-count.txt delta-stride4.json frozen-backward-ab.txt compare-all.txt"
+    expected="gradcheck.txt delta.json pytorch.json compare.txt delta-memory.json delta-detection.json syncs-count.txt delta-stride4.json frozen-backward-ab.txt profile.txt compare-all.txt"
     missing=(); for f in $expected; do [ -s "$out/$f" ] || missing+=("$f"); done
     if [ ${#missing[@]} -gt 0 ]; then echo "dry run: MISSING ${missing[*]} (in $out)"; exit 1; fi
     echo "dry run: every step wrote its files${OUT:+ (in $out)}"

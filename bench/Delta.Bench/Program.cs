@@ -38,7 +38,7 @@ try
                 o = o with { GradMode = mode is "inference" or "nograd" ? mode : throw new ArgumentException($"--grad-mode is inference or nograd, got '{mode}'") };
                 break;
             case "--archs": o = o with { TrainArchitectures = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) }; break;
-            case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
+            case "--fast": o = o with { Precisions = [BenchPrecision.Fp32, BenchPrecision.Fast, BenchPrecision.FastDeltaBf16, BenchPrecision.FastAutocast], PrecisionsChosen = true }; break;
             case "--precision": o = o with { Precisions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchPrecision.Parse).ToList(), PrecisionsChosen = true }; break;
             case "--precision-images": o = o with { PrecisionImages = Int() }; break;
             case "--train-variants":

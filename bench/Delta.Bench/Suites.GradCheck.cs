@@ -30,7 +30,9 @@ public sealed partial class Suites
             // them could not see a frozen BN's scale dropped or misapplied. Same init with drawn BN statistics instead.
             if (weights == RandomInitWeights.Name) weights = RandomBatchNormStatistics.Name;
             foreach (var stages in new[] { 1, 4 })
-            foreach (var precision in o.Precisions)
+            // Bf16 skip sums (+sbf16) add no node to check (their skip BNs are libtorch's own) and make the two sides'
+            // gradients differ by bf16 rounding of whole maps, which a tolerance cannot tell from a broken node.
+            foreach (var precision in o.Precisions.Where(p => !p.SkipBf16))
             {
                 using var scope = NewDisposeScope();
                 using var backbone = registry.Create(precision.Apply(new BackboneRequest

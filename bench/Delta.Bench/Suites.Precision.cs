@@ -22,7 +22,7 @@ public sealed partial class Suites
     {
         using var registry = BackboneRegistry.CreateDefault();
         var request = new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device };
-        var fastModes = o.Precisions.Where(p => !p.IsExact && !p.DeltaBf16).DefaultIfEmpty(BenchPrecision.Fast).ToList();   // no Δ here: +dbf16 changes nothing
+        var fastModes = o.Precisions.Where(p => !p.IsExact && !p.DeltaBf16 && !p.SkipBf16).DefaultIfEmpty(BenchPrecision.Fast).ToList();   // no Δ here: +dbf16, +sbf16 change nothing
         using var exact = registry.Create(request);
 
         // (1) Real photos, resized to 224x224.

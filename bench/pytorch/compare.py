@@ -80,25 +80,27 @@ def main():
         pv = p.get(f"pytorch resnet50 {label} fp32 train step")
         ratio = dv / pv if dv and pv else None
         row(f"fp32 {label} train img/s", dv, pv, ratio, "≥ 1.0x PyTorch fp32", verdict(None if ratio is None else ratio >= 1.0))
-    def fast(label, delta_bf16=False):
-        # The fast mode: bf16 + channels-last + folded BNs (bf16+cl in runs before BN folding); with delta_bf16 the
-        # Δ convolutions also compute in bf16 (delta train --fast --delta-bf16), autocast-style.
-        keys = ([f"resnet50 {label} [bf16+cl+fold+dbf16] train step"] if delta_bf16 else
-                [f"resnet50 {label} [bf16+cl+fold] train step", f"resnet50 {label} [bf16+cl] train step"])
-        return next((d[k] for k in keys if k in d), None)
+    # The fast mode's variants: bf16 + channels-last + folded BNs (bf16+cl in runs before BN folding); the Δ
+    # convolutions in bf16 too (delta train --fast --delta-bf16); and the Δ convolutions and the skip sums in bf16
+    # (--fast --autocast), which is what PyTorch's autocast does to the same network.
+    fast_variants = (("fast", ["[bf16+cl+fold]", "[bf16+cl]"]), ("fast, bf16 Δ convs", ["[bf16+cl+fold+dbf16]"]),
+                     ("fast, autocast Δ", ["[bf16+cl+fold+dbf16+sbf16]"]))
+
+    def fast(label, suffixes=("[bf16+cl+fold]", "[bf16+cl]")):
+        return next((d[k] for k in (f"resnet50 {label} {sx} train step" for sx in suffixes) if k in d), None)
 
     for label, absolute in (("Δ(1)", 9000), ("Δ(4)", 3800)):
         pv = p.get(f"pytorch resnet50 {label} bf16 train step")
-        for delta_bf16, name in ((False, "fast"), (True, "fast, bf16 Δ convs")):
-            dv = fast(label, delta_bf16)
+        for name, suffixes in fast_variants:
+            dv = fast(label, suffixes)
             ratio = dv / pv if dv and pv else None
             row(f"{name} {label} train img/s", dv, pv, ratio, "≥ 1.0x PyTorch bf16+CL", verdict(None if ratio is None else ratio >= 1.0))
             row(f"{name} {label} train img/s, absolute", dv, None, None, f"≥ {absolute:,} (H100)",
                 verdict(None if dv is None or not h100 else dv >= absolute), "" if h100 else " (not an H100: absolute target not judged)")
     # Gate stride 4 (DeltaConfig.GateStride): no PyTorch counterpart, so only the H100 absolutes are judged.
     for label, absolute in (("Δ(1) s4", 9000), ("Δ(4) s4", 3800)):
-        for suffix, name in (("[bf16+cl+fold]", "fast"), ("[bf16+cl+fold+dbf16]", "fast, bf16 Δ convs")):
-            dv = d.get(f"resnet50 {label} {suffix} train step")
+        for name, suffixes in fast_variants:
+            dv = fast(label, suffixes)
             if dv is not None:
                 row(f"{name} {label} train img/s, absolute", dv, None, None, f"≥ {absolute:,} (H100)",
                     verdict(None if not h100 else dv >= absolute), "" if h100 else " (not an H100: absolute target not judged)")

@@ -65,6 +65,20 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Equal(2, both.Code);
         Assert.Contains("--fused and --fast", both.Err);
 
+        // A patch trained in the fast mode with autocast-style Δ-modules (bf16 convolutions, skip sums and skip BNs)
+        // is an ordinary patch: the exact mode evaluates it. --autocast alone is refused.
+        var autocastJob = Path.Combine(dir, "job-autocast.json");
+        File.WriteAllText(autocastJob, File.ReadAllText(job).Replace("\"name\": \"bars\"", "\"name\": \"bars-autocast\""));
+        var alone = Delta("train", autocastJob, "--autocast");
+        Assert.Equal(2, alone.Code);
+        Assert.Contains("--autocast goes with --fast", alone.Err);
+        var autocast = Delta("train", autocastJob, "--fast", "--autocast", "--json");
+        Assert.True(autocast.Code == 0, autocast.Err);
+        var autocastEval = Delta("eval", "bars-autocast", "--dataset", "bars", "--json");
+        Assert.True(autocastEval.Code == 0, autocastEval.Err);
+        using var autocastDoc = JsonDocument.Parse(autocastEval.Out);
+        Assert.InRange(autocastDoc.RootElement.GetProperty("metrics").GetProperty("top1").GetDouble(), 0, 1);
+
         var predict = Delta("predict", "bars", Path.Combine(images, "left", "00.png"), Path.Combine(images, "right", "00.png"), "--top-k", "2", "--out", Path.Combine(dir, "pred"));
         Assert.True(predict.Code == 0, predict.Err);
         Assert.Equal(2, predict.Out.Trim().Split('\n').Length);

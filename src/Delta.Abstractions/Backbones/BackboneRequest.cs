@@ -39,6 +39,15 @@ public sealed record BackboneRequest
     /// <see cref="DeltaVariant.Delta"/> (the other gate sources have no convolutions).</summary>
     public BackbonePrecision DeltaConvolutions { get; init; } = BackbonePrecision.Float32;
 
+    /// <summary>What the Δ-stages' gated skip sums compute in: S_j = Σ λ_{i,j} n_i, its BatchNorm and h_j = B_j(h_{j−1}) +
+    /// BN_j(S_j). Float32 (default): every frozen block's output is cast up and the O(k²) full-resolution passes run in
+    /// fp32. BFloat16, with a bf16 frozen base only: the block outputs stay bf16, the gates are cast to bf16 for the
+    /// products, each skip BN normalises its bf16 input with fp32 parameters and statistics, and the stage output is cast
+    /// to fp32 — what PyTorch's bf16 autocast does to the same network. It halves those passes' bytes, which bound a
+    /// Δ(4) step on a GPU (docs/PERFORMANCE.md, "Memory traffic"); gradients and optimizer state stay fp32, and patches
+    /// are the same either way.</summary>
+    public BackbonePrecision DeltaSkipSums { get; init; } = BackbonePrecision.Float32;
+
     /// <summary>True when the frozen base runs exactly as loaded (fp32, contiguous, unfolded): the zero-drop mode.</summary>
     public bool IsExact => Precision == BackbonePrecision.Float32 && !ChannelsLast && !FoldBatchNorm;
 
@@ -50,5 +59,7 @@ public sealed record BackboneRequest
                 "needs a frozen base; full fine-tuning (TrainableBase) runs on the exact fp32 base only.";
         if (DeltaConvolutions != BackbonePrecision.Float32 && Delta.Variant != DeltaVariant.Delta)
             yield return $"Δ convolutions in {DeltaConvolutions} need the Δ variant (Δ_s has the convolutions); variant {Delta.Variant} has none.";
+        if (DeltaSkipSums != BackbonePrecision.Float32 && Precision != DeltaSkipSums)
+            yield return $"Δ skip sums in {DeltaSkipSums} need a frozen base in {DeltaSkipSums} (they add its block outputs without casting them up); the base is {Precision}.";
     }
 }

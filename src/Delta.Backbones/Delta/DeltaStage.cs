@@ -48,6 +48,17 @@ public sealed class DeltaStage : nn.Module
         this.stage = stage;   // after RegisterComponents: a view of the base, never a child
     }
 
+    /// <summary>What the gated skip sums S_j, their BNs and the sums h_j compute in (<c>BackboneRequest.DeltaSkipSums</c>):
+    /// Float32 (default), or BFloat16, which applies when the frozen view runs in bf16 (the fast mode) and then keeps
+    /// its block outputs in bf16 instead of casting them up, as PyTorch's autocast does.</summary>
+    public ScalarType SkipSumDType
+    {
+        get => skipSumDType;
+        set => skipSumDType = value is ScalarType.Float32 or ScalarType.BFloat16 ? value
+            : throw new ArgumentException($"Skip sums compute in Float32 or BFloat16, not {value}.");
+    }
+    private ScalarType skipSumDType = ScalarType.Float32;
+
     public BackboneStage Stage => stage;
     public SkipGates Gates => gates;
     public int Blocks => stage.Blocks.Count;
@@ -67,9 +78,10 @@ public sealed class DeltaStage : nn.Module
     /// <summary>
     /// The same stage function run over <paramref name="frozen"/>: this stage's view of the base, or of its bf16
     /// fast-mode copy (same architecture, same weights rounded). The frozen blocks run in the dtype of their
-    /// weights (x must already be in it); the Δ arithmetic — gates, the gated skip sums S_j, the skip BNs and the
-    /// sums h_j — is always fp32, so each block output is cast up and each block input cast down. The result h_k is
-    /// fp32. In fp32 mode every cast is skipped and the computation is exactly the one above.
+    /// weights (x must already be in it); the Δ arithmetic — the gated skip sums S_j, the skip BNs and the sums h_j —
+    /// runs in fp32 unless <see cref="SkipSumDType"/> asks for the bf16 view's own dtype: in fp32 each block output is
+    /// cast up and each block input cast down. The gates are fp32 either way (cast down for the products when the sums
+    /// are bf16). The result h_k is fp32. In fp32 mode every cast is skipped and the computation is exactly the one above.
     /// </summary>
     public Tensor Forward(Tensor x, BackboneStage frozen, out Tensor lambda)
     {
@@ -78,24 +90,26 @@ public sealed class DeltaStage : nn.Module
         using var scope = NewDisposeScope();
         var h0 = frozen.Enter(x);
         var baseType = h0.dtype;
+        var sumType = skipSumDType == baseType ? baseType : ScalarType.Float32;
         // Gates take h_0 in the base's dtype (Δ_s casts it itself: its convolutions may compute in bf16).
         var lam = gates.call(h0);                                             // [N, P] fp32
-        var sources = new List<Tensor>(Blocks + 1) { ToFloat32(frozen.Shortcut is null ? h0 : frozen.Shortcut.call(h0)) };
+        var lamForSums = lam.dtype == sumType ? lam : lam.to_type(sumType);
+        var sources = new List<Tensor>(Blocks + 1) { To(sumType, frozen.Shortcut is null ? h0 : frozen.Shortcut.call(h0)) };
         var h = h0;
         Tensor hj = sources[0];
         // n_0 = D(h_0) is recomputed in backward from h_0, which Δ_s keeps anyway, rather than kept (once per stage).
         var shortcut = frozen.Shortcut;
-        // Only when the skip-BN nodes will be recorded (training with autograd): no recipe on the inference path.
-        var firstSource = shortcut is null || skip_bn is null || !GatedSkipBatchNormFunction.Applies(skip_bn[0]) ? null
+        // Only when the skip-BN nodes will be recorded (training with autograd, fp32 sums): no recipe otherwise.
+        var firstSource = shortcut is null || !SkipBatchNormNodeApplies(sumType) ? null
             : new GatedSkipBatchNormFunction.SourceRecompute(h0, x => ToFloat32(shortcut.call(x)), Blocks);
         for (int j = 1; j <= Blocks; j++)
         {
             var output = frozen.Blocks[j - 1].call(h);
             if (!ReferenceEquals(h, h0) && !ReferenceEquals(h, hj)) h.Dispose();   // a bf16 cast of h_{j−1}, used up
-            var block = ToFloat32(output);
+            var block = To(sumType, output);
             if (!ReferenceEquals(block, output)) output.Dispose();
             // S_j = Σ_{i<j} λ_{i,j} n_i; λ_{·,j} is the contiguous slice [offset(j), offset(j)+j) of Λ.
-            var lamJ = lam.narrow(1, GatePairs.TargetOffset(j), j);            // [N, j]
+            var lamJ = lamForSums.narrow(1, GatePairs.TargetOffset(j), j);     // [N, j]
             var skip = NormalizedSkip(j, lamJ, sources, firstSource);
             hj = block + skip;
             // Each target's temporaries go as soon as they are summed, not when the stage ends (the dispose scope
@@ -106,8 +120,13 @@ public sealed class DeltaStage : nn.Module
             if (j < Blocks) h = hj.dtype == baseType ? hj : hj.to_type(baseType);
         }
         lambda = lam.MoveToOuterDisposeScope();
-        return hj.MoveToOuterDisposeScope();
+        return ToFloat32(hj).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Whether a training skip BN runs as the node that recomputes S_j (<see cref="GatedSkipBatchNormFunction"/>):
+    /// its hand-written gradient is fp32; bf16 sums go through libtorch's own BatchNorm node.</summary>
+    private bool SkipBatchNormNodeApplies(ScalarType sumType) =>
+        sumType == ScalarType.Float32 && skip_bn is not null && GatedSkipBatchNormFunction.Applies(skip_bn[0]);
 
     /// <summary>BN_j(S_j) (or S_j without skip BNs) over the first j sources. A training skip BN runs as one node that
     /// recomputes S_j in backward instead of keeping it (<see cref="GatedSkipBatchNormFunction"/>).</summary>
@@ -116,12 +135,14 @@ public sealed class DeltaStage : nn.Module
         var used = sources.GetRange(0, j);
         if (skip_bn is null) return GatedSkipSum.Of(lamJ, used);
         var bn = skip_bn[j - 1];
-        if (GatedSkipBatchNormFunction.Applies(bn)) return GatedSkipBatchNormFunction.Apply(lamJ, used, bn, firstSource);
+        if (SkipBatchNormNodeApplies(lamJ.dtype)) return GatedSkipBatchNormFunction.Apply(lamJ, used, bn, firstSource);
         using var sum = GatedSkipSum.Of(lamJ, used);
         return bn.call(sum);
     }
 
-    private static Tensor ToFloat32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);
+    private static Tensor ToFloat32(Tensor t) => To(ScalarType.Float32, t);
+
+    private static Tensor To(ScalarType dtype, Tensor t) => t.dtype == dtype ? t : t.to_type(dtype);
 
     /// <summary>Seeded initialisation: gates per their variant, skip BNs with γ = 0, β = 0 (see class doc).</summary>
     public void ResetParameters(Generator generator)

@@ -63,6 +63,8 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
             foreach (var stage in deltaStages) stage.ResetParameters(generator);
         if (request.DeltaConvolutions == BackbonePrecision.BFloat16)
             foreach (var gates in deltaStages.Select(s => s.Gates).OfType<DeltaGates>()) gates.ConvolutionDType = FrozenBaseCopy.FastDType;
+        if (request.DeltaSkipSums == BackbonePrecision.BFloat16)
+            foreach (var stage in deltaStages) stage.SkipSumDType = FrozenBaseCopy.FastDType;
         var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
         module.to(request.Device);
         module.train(false);

@@ -89,6 +89,9 @@ public sealed class DeltaBackbone : IDeltaBackbone
     /// <summary>What the Δ_s convolutions compute in (their parameters are fp32 either way).</summary>
     public BackbonePrecision DeltaConvolutions => module.Stages.Values.Select(s => s.Gates).OfType<DeltaGates>()
         .Any(g => g.ConvolutionDType == ScalarType.BFloat16) ? BackbonePrecision.BFloat16 : BackbonePrecision.Float32;
+    /// <summary>What the Δ-stages' gated skip sums and their BNs compute in (<see cref="BackboneRequest.DeltaSkipSums"/>).</summary>
+    public BackbonePrecision DeltaSkipSums => module.Stages.Values.Any(s => s.SkipSumDType == ScalarType.BFloat16)
+        ? BackbonePrecision.BFloat16 : BackbonePrecision.Float32;
     /// <summary>True in the exact mode: Δ disabled gives the base model bit for bit.</summary>
     public bool IsExact => frozenCopy is null;
 

@@ -23,12 +23,16 @@ public sealed class CliApp(CliEnvironment env)
     public static Option<bool> FusedOption() => new("--fused") { Description = "fused fp32 frozen base: BatchNorms folded into the convolutions, channels-last (what ONNX Runtime runs; equal to the exact mode up to fp32 rounding)" };
     public static Option<bool> FastOption() => new("--fast") { Description = "bf16 fast mode: frozen base in bfloat16 + channels-last with BatchNorms folded, Δ-modules and heads fp32 (docs/PERFORMANCE.md has its numerical difference)" };
 
-    public static Training.FrozenBaseMode FrozenBaseModeOf(ParseResult parse, Option<bool> fused, Option<bool> fast, Option<bool>? deltaBf16 = null)
+    public static Training.FrozenBaseMode FrozenBaseModeOf(ParseResult parse, Option<bool> fused, Option<bool> fast,
+        Option<bool>? deltaBf16 = null, Option<bool>? autocast = null)
     {
-        var (isFused, isFast, isDeltaBf16) = (parse.GetValue(fused), parse.GetValue(fast), deltaBf16 is not null && parse.GetValue(deltaBf16));
+        bool Given(Option<bool>? option) => option is not null && parse.GetValue(option);
+        var (isFused, isFast, isDeltaBf16, isAutocast) = (parse.GetValue(fused), parse.GetValue(fast), Given(deltaBf16), Given(autocast));
         if (isFused && isFast) throw new BadInputException("--fused and --fast are two different modes; pick one.");
         if (isDeltaBf16 && !isFast) throw new BadInputException("--delta-bf16 goes with --fast (it changes how the fast mode runs the Δ-modules).");
-        return isFast ? (isDeltaBf16 ? Training.FrozenBaseMode.FastDeltaBf16 : Training.FrozenBaseMode.Fast)
+        if (isAutocast && !isFast) throw new BadInputException("--autocast goes with --fast (it changes how the fast mode runs the Δ-modules).");
+        if (isAutocast && isDeltaBf16) throw new BadInputException("--autocast already computes the Δ convolutions in bf16; drop --delta-bf16.");
+        return isFast ? (isAutocast ? Training.FrozenBaseMode.FastAutocast : isDeltaBf16 ? Training.FrozenBaseMode.FastDeltaBf16 : Training.FrozenBaseMode.Fast)
             : isFused ? Training.FrozenBaseMode.Fused : Training.FrozenBaseMode.Exact;
     }
 

@@ -17,12 +17,13 @@ public static class TrainVerb
         var fast = CliApp.FastOption();
         var fused = CliApp.FusedOption();
         var deltaBf16 = new Option<bool>("--delta-bf16") { Description = "with --fast: the Δ-modules' convolutions also compute in bf16 from their fp32 weights (as PyTorch's autocast would); parameters, BNs, gates and heads stay fp32" };
-        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16, fused };
+        var autocast = new Option<bool>("--autocast") { Description = "with --fast: the Δ-modules compute as under PyTorch's bf16 autocast — their convolutions, the gated skip sums and the skip BNs in bf16 (half the bytes of the Δ(4) skip passes); parameters, gradients, BN statistics, gates and heads stay fp32" };
+        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16, autocast, fused };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
             var validated = JobFile.Load(Path.GetFullPath(parse.GetValue(job)!), env.Catalog, env.Registry, env.Paths.DataRoot, parse.GetValue(CliApp.DeviceOption));
-            var mode = CliApp.FrozenBaseModeOf(parse, fused, fast, deltaBf16);
+            var mode = CliApp.FrozenBaseModeOf(parse, fused, fast, deltaBf16, autocast);
             var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, mode);
             if (parse.GetValue(CliApp.JsonOption))
                 Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });

@@ -12,4 +12,7 @@ public enum FrozenBaseMode
     Fast,
     /// <summary><c>--fast --delta-bf16</c>: the fast mode with the Δ convolutions computed in bf16 from fp32 weights.</summary>
     FastDeltaBf16,
+    /// <summary><c>--fast --autocast</c>: the fast mode with the Δ-modules computing as under PyTorch's bf16 autocast —
+    /// Δ convolutions, gated skip sums and their BNs in bf16; parameters, gradients, BN statistics, gates and heads fp32.</summary>
+    FastAutocast,
 }

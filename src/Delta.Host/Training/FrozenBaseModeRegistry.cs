@@ -24,15 +24,17 @@ public sealed class FrozenBaseModeRegistry(IBackboneRegistry inner, FrozenBaseMo
     public static BackboneRequest Apply(BackboneRequest request, FrozenBaseMode mode)
     {
         if (mode == FrozenBaseMode.Exact || request.TrainableBase || !request.IsExact) return request;
-        var bf16 = mode is FrozenBaseMode.Fast or FrozenBaseMode.FastDeltaBf16;
+        var bf16 = mode is FrozenBaseMode.Fast or FrozenBaseMode.FastDeltaBf16 or FrozenBaseMode.FastAutocast;
+        var deltaConvolutionsBf16 = mode is FrozenBaseMode.FastDeltaBf16 or FrozenBaseMode.FastAutocast;
         return request with
         {
             Precision = bf16 ? BackbonePrecision.BFloat16 : BackbonePrecision.Float32,
             ChannelsLast = true,
             FoldBatchNorm = true,
             // Only Δ_s has convolutions; the other gate sources keep theirs as asked.
-            DeltaConvolutions = mode == FrozenBaseMode.FastDeltaBf16 && request.Delta.Variant == DeltaVariant.Delta
+            DeltaConvolutions = deltaConvolutionsBf16 && request.Delta.Variant == DeltaVariant.Delta
                 ? BackbonePrecision.BFloat16 : request.DeltaConvolutions,
+            DeltaSkipSums = mode == FrozenBaseMode.FastAutocast ? BackbonePrecision.BFloat16 : request.DeltaSkipSums,
         };
     }
 }

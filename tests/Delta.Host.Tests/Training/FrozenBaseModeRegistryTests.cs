@@ -18,6 +18,10 @@ public class FrozenBaseModeRegistryTests
         Assert.Equal(fast with { DeltaConvolutions = BackbonePrecision.BFloat16 }, FrozenBaseModeRegistry.Apply(Frozen, FrozenBaseMode.FastDeltaBf16));
         var fixedGates = Frozen with { Delta = new DeltaConfig { Stages = 1, Variant = DeltaVariant.AllSkipsFixed } };
         Assert.Equal(BackbonePrecision.Float32, FrozenBaseModeRegistry.Apply(fixedGates, FrozenBaseMode.FastDeltaBf16).DeltaConvolutions);   // no convs
+        Assert.Equal(fast with { DeltaConvolutions = BackbonePrecision.BFloat16, DeltaSkipSums = BackbonePrecision.BFloat16 },
+            FrozenBaseModeRegistry.Apply(Frozen, FrozenBaseMode.FastAutocast));
+        var fixedAutocast = FrozenBaseModeRegistry.Apply(fixedGates, FrozenBaseMode.FastAutocast);   // skip sums, but no convs
+        Assert.Equal((BackbonePrecision.Float32, BackbonePrecision.BFloat16), (fixedAutocast.DeltaConvolutions, fixedAutocast.DeltaSkipSums));
 
         var trainable = Frozen with { TrainableBase = true };                       // full fine-tuning stays exact fp32
         foreach (var mode in Enum.GetValues<FrozenBaseMode>()) Assert.Same(trainable, FrozenBaseModeRegistry.Apply(trainable, mode));
@@ -28,6 +32,7 @@ public class FrozenBaseModeRegistryTests
     [Theory]
     [InlineData(FrozenBaseMode.Fused, BackbonePrecision.Float32)]
     [InlineData(FrozenBaseMode.Fast, BackbonePrecision.BFloat16)]
+    [InlineData(FrozenBaseMode.FastAutocast, BackbonePrecision.BFloat16)]
     public void CreatesDerivedBackbonesOnTheSameSharedBase(FrozenBaseMode mode, BackbonePrecision precision)
     {
         using var inner = BackboneRegistry.CreateDefault();
