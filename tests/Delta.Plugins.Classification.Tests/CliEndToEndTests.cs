@@ -66,14 +66,16 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Contains("--fused and --fast", both.Err);
 
         // A patch trained in the fast mode with autocast-style Δ-modules (bf16 convolutions, skip sums and skip BNs)
-        // is an ordinary patch: the exact mode evaluates it. --autocast alone is refused.
+        // is an ordinary patch: the exact mode evaluates it. The job file can ask for the mode ("frozenBase", what a
+        // service job uses); --autocast alone is refused.
         var autocastJob = Path.Combine(dir, "job-autocast.json");
-        File.WriteAllText(autocastJob, File.ReadAllText(job).Replace("\"name\": \"bars\"", "\"name\": \"bars-autocast\""));
+        File.WriteAllText(autocastJob, File.ReadAllText(job).Replace("\"name\": \"bars\"", "\"name\": \"bars-autocast\", \"frozenBase\": \"fast-autocast\""));
         var alone = Delta("train", autocastJob, "--autocast");
         Assert.Equal(2, alone.Code);
         Assert.Contains("--autocast goes with --fast", alone.Err);
-        var autocast = Delta("train", autocastJob, "--fast", "--autocast", "--json");
+        var autocast = Delta("train", autocastJob, "--json");
         Assert.True(autocast.Code == 0, autocast.Err);
+        Assert.Contains("frozen base: fast-autocast", autocast.Err);
         var autocastEval = Delta("eval", "bars-autocast", "--dataset", "bars", "--json");
         Assert.True(autocastEval.Code == 0, autocastEval.Err);
         using var autocastDoc = JsonDocument.Parse(autocastEval.Out);

@@ -21,5 +21,10 @@ public sealed record JobSpec
     public TrainingHyperParameters Hyper { get; init; } = new();
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>How the frozen base runs: "exact" (the default: Δ off gives the base model bit for bit), "fused",
+    /// "fast", "fast-delta-bf16" or "fast-autocast" — the train verb's <c>--fused</c>, <c>--fast</c>,
+    /// <c>--fast --delta-bf16</c> and <c>--fast --autocast</c>, for jobs run by the service (docs/PERFORMANCE.md).
+    /// The patch is the same kind in every mode.</summary>
+    public string FrozenBase { get; init; } = "exact";
     public long Seed { get; init; }
 }

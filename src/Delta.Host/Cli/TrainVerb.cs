@@ -23,7 +23,10 @@ public static class TrainVerb
         {
             var env = app.Env;
             var validated = JobFile.Load(Path.GetFullPath(parse.GetValue(job)!), env.Catalog, env.Registry, env.Paths.DataRoot, parse.GetValue(CliApp.DeviceOption));
-            var mode = CliApp.FrozenBaseModeOf(parse, fused, fast, deltaBf16, autocast);
+            // A flag on the command line wins over the job file's "frozenBase".
+            var flagged = CliApp.FrozenBaseModeOf(parse, fused, fast, deltaBf16, autocast);
+            var mode = flagged != FrozenBaseMode.Exact ? flagged : validated.FrozenBase;
+            if (mode != FrozenBaseMode.Exact) Console.Error.WriteLine($"delta: frozen base: {FrozenBaseModeNames.NameOf(mode)}");
             var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, mode);
             if (parse.GetValue(CliApp.JsonOption))
                 Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });

@@ -79,6 +79,9 @@ public static class JobFile
         try { device = DeviceParser.Parse(deviceOverride ?? spec.Device); }
         catch (BadInputException e) { problems.Add(e.Message); }
 
+        var frozenBase = Training.FrozenBaseModeNames.Parse(spec.FrozenBase, out var validModes);
+        if (frozenBase is null) problems.Add($"frozenBase: unknown mode '{spec.FrozenBase}'. Valid: {validModes}.");
+
         ITaskOptions? options = null;
         if (plugin is not null)
         {
@@ -92,7 +95,7 @@ public static class JobFile
             catch (JsonException e) { problems.Add("options: " + Describe(e)); }
         }
         if (problems.Count > 0) throw new BadInputException(problems.Select(p => $"{source}: {p}"));
-        return new ValidatedJob(spec, plugin!, options!, datasetPath, device!);
+        return new ValidatedJob(spec, plugin!, options!, datasetPath, device!, frozenBase!.Value);
     }
 
     public static bool LooksLikePath(string weights) =>

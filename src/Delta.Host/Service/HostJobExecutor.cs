@@ -1,6 +1,7 @@
 using Delta.Abstractions.Plugins;
 using Delta.Abstractions.Training;
 using Delta.Host.Cli;
+using Delta.Host.Training;
 using Delta.Service.Jobs;
 using TorchSharp;
 
@@ -24,8 +25,8 @@ public sealed class HostJobExecutor(CliEnvironment env) : IJobExecutor
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
             CheckpointDir = execution.CheckpointDir, Resume = execution.Resume, Progress = execution.Progress,
         };
-        execution.Log($"plugin {job.Plugin.Info.Id}, backbone {job.Spec.Backbone}, device {job.Device}, output {outputDir}");
-        var result = await job.Plugin.Plugin.TrainAsync(env.Context(job.Device, "plugin." + job.Plugin.Info.Id), request, cancellationToken);
+        execution.Log($"plugin {job.Plugin.Info.Id}, backbone {job.Spec.Backbone}, device {job.Device}, frozen base {FrozenBaseModeNames.NameOf(job.FrozenBase)}, output {outputDir}");
+        var result = await job.Plugin.Plugin.TrainAsync(env.Context(job.Device, "plugin." + job.Plugin.Info.Id, job.FrozenBase), request, cancellationToken);
         execution.Log($"patch saved: {result.Patch.Path}");
         return new JobExecutionResult(result.Metrics, [result.Patch.Path, .. result.Artifacts]);
     }

@@ -16,3 +16,25 @@ public enum FrozenBaseMode
     /// Δ convolutions, gated skip sums and their BNs in bf16; parameters, gradients, BN statistics, gates and heads fp32.</summary>
     FastAutocast,
 }
+
+/// <summary>The job file's names for the modes (<c>JobSpec.FrozenBase</c>).</summary>
+public static class FrozenBaseModeNames
+{
+    private static readonly IReadOnlyDictionary<string, FrozenBaseMode> ByName = new Dictionary<string, FrozenBaseMode>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["exact"] = FrozenBaseMode.Exact,
+        ["fused"] = FrozenBaseMode.Fused,
+        ["fast"] = FrozenBaseMode.Fast,
+        ["fast-delta-bf16"] = FrozenBaseMode.FastDeltaBf16,
+        ["fast-autocast"] = FrozenBaseMode.FastAutocast,
+    };
+
+    /// <summary>The mode a job file names, or null (with the valid names in <paramref name="valid"/>) when it names none.</summary>
+    public static FrozenBaseMode? Parse(string name, out string valid)
+    {
+        valid = string.Join(", ", ByName.Keys);
+        return ByName.TryGetValue(name.Trim(), out var mode) ? mode : null;
+    }
+
+    public static string NameOf(FrozenBaseMode mode) => ByName.First(kv => kv.Value == mode).Key;
+}

@@ -77,6 +77,17 @@ public sealed class JobFileTests : IDisposable
     [Fact] public void Cuda_without_cuda_is_bad_input() => Assert.Contains("CUDA", Error(With("\"seed\": 1", "\"seed\": 1, \"device\": \"cuda\"")));
     [Fact] public void Bad_device_name() => Assert.Contains("is not a device", Error(With("\"seed\": 1", "\"seed\": 1, \"device\": \"tpu\"")));
     [Fact] public void Not_json() => Assert.Contains("not valid JSON", Error("{ nope"));
+    [Fact] public void Unknown_frozen_base_mode_lists_valid() =>
+        Assert.Contains("frozenBase: unknown mode 'turbo'. Valid: exact, fused, fast, fast-delta-bf16, fast-autocast", Error(With("\"seed\": 1", "\"seed\": 1, \"frozenBase\": \"turbo\"")));
+
+    [Fact]
+    public void Frozen_base_mode_defaults_to_exact_and_binds_each_name()
+    {
+        Assert.Equal(Delta.Host.Training.FrozenBaseMode.Exact, Load(Valid).FrozenBase);
+        foreach (var (name, mode) in new[] { ("fused", Delta.Host.Training.FrozenBaseMode.Fused), ("fast", Delta.Host.Training.FrozenBaseMode.Fast),
+                     ("fast-delta-bf16", Delta.Host.Training.FrozenBaseMode.FastDeltaBf16), ("Fast-Autocast", Delta.Host.Training.FrozenBaseMode.FastAutocast) })
+            Assert.Equal(mode, Load(With("\"seed\": 1", $"\"seed\": 1, \"frozenBase\": \"{name}\"")).FrozenBase);
+    }
 
     [Fact]
     public void Missing_job_file_is_bad_input() =>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Delta.Service.Tests.Host;
 
-/// <summary>HTTP submissions go through the CLI's job validation (<see cref="HostJobValidator"/>): same keys, same confinement.</summary>
+/// <summary>HTTP submissions go through the CLI's job validation (<see cref="HostJobValidator"/>): same keys (the frozen-base mode too), same confinement.</summary>
 public sealed class HostValidationOverHttpTests : IDisposable
 {
     private readonly TempDir dir = new();
@@ -29,11 +29,12 @@ public sealed class HostValidationOverHttpTests : IDisposable
         {
             var address = app.Urls.First();
             using var http = new HttpClient { BaseAddress = new Uri(address) };
-            var r = await ApiCalls.PostJob(http, """{"name":"esc","plugin":"nope","dataset":"../outside"}""");
+            var r = await ApiCalls.PostJob(http, """{"name":"esc","plugin":"nope","dataset":"../outside","frozenBase":"turbo"}""");
             var body = await r.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
             Assert.Contains("plugin: Unknown plugin 'nope'", body);
             Assert.Contains("outside the data root", body);
+            Assert.Contains("frozenBase: unknown mode 'turbo'", body);
             r = await ApiCalls.PostJob(http, """{"name":"k","plugin":"nope","dataset":".","typo":1}""");
             Assert.Contains("typo", await r.Content.ReadAsStringAsync());
             Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
