@@ -113,7 +113,7 @@ def report(title, small, large, args):
             s = small[phase].get(op, (0, 0))
             l = large[phase].get(op, (0, 0))
             b = extrapolate(s[1], l[1], args.batch, args.target_batch)
-            kind = kernel_kind("aten::" + op.split("::")[-1])
+            kind = kernel_kind(op)
             rows[(phase, kind)] = rows.get((phase, kind), 0.0) + b
             ops[(phase, op)] = (l[0], b)
     total = sum(rows.values())

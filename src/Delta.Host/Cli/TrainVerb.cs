@@ -41,16 +41,21 @@ public static class TrainVerb
         return cmd;
     }
 
-    /// <summary>Runs a validated job (also used by the background service).</summary>
-    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, FrozenBaseMode mode = FrozenBaseMode.Exact)
+    /// <summary>Where a job's outputs go: the output folder, one sub-folder per job name.</summary>
+    public static string OutputDir(CliEnvironment env, ValidatedJob job) => Path.Combine(env.Paths.OutputPath, job.Spec.Name);
+
+    /// <summary>Runs a validated job in <paramref name="mode"/>; also the background service's executor, which passes
+    /// its own checkpoint folder (stable across attempts and hosts). Default: "checkpoints" in the job's output folder.</summary>
+    public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct,
+        FrozenBaseMode mode = FrozenBaseMode.Exact, string? checkpointDir = null)
     {
-        var outputDir = Path.Combine(env.Paths.OutputPath, job.Spec.Name);
+        var outputDir = OutputDir(env, job);
         Directory.CreateDirectory(outputDir);
         DefaultGenerator.Seed(job.Spec.Seed);
         var request = new TrainRequest
         {
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
-            CheckpointDir = Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
+            CheckpointDir = checkpointDir ?? Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
         };
         var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id, mode);
         return job.Plugin.Plugin.TrainAsync(context, request, ct);
