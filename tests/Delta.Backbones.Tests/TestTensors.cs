@@ -1,4 +1,6 @@
+using Delta.Abstractions.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Tests;
@@ -10,6 +12,24 @@ internal static class TestTensors
     {
         using var g = new Generator(seed);
         return randn(new long[] { n, 3, size, size }, generator: g);
+    }
+
+    /// <summary>
+    /// A linear head [inFeatures → classes] with nn.Linear's default init range drawn from its own generator, so a
+    /// test's loss (and every gradient it compares) is the same on every run whatever other tests draw meanwhile
+    /// from the process-wide default generator.
+    /// </summary>
+    public static Linear Head(long inFeatures, long classes, ulong seed = 11)
+    {
+        var head = DefaultGenerator.LeftAlone(() => nn.Linear(inFeatures, classes));
+        using var g = new Generator(seed);
+        var bound = 1 / Math.Sqrt(inFeatures);
+        using (no_grad())
+        {
+            head.weight!.uniform_(-bound, bound, g);
+            head.bias!.uniform_(-bound, bound, g);
+        }
+        return head;
     }
 
     public static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";

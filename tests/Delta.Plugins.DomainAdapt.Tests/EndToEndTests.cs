@@ -26,8 +26,7 @@ public sealed class EndToEndTests : IDisposable
         using (var unlabelled = targetTrain.WithoutLabels())
         {
             using var source = DomainEncoder.Create(env.Registry, "resnet18_cntk", "imagenet", 4, seed, CPU);
-            manual_seed(seed);
-            using var classifier = new SourceClassifier(source.NumFeatures, 10);
+            using var classifier = SourceClassifier.Seeded(source.NumFeatures, 10, seed, CPU);   // under the default generator's lock
             SourceTraining.Train(source, classifier, sourceTrain, uniformPrior: false, s, seed);
             var sourceBefore = Evaluation.Accuracy(source, classifier, sourceTest);
             var targetBefore = Evaluation.Accuracy(source, classifier, targetTest);

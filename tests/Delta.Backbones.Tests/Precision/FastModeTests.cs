@@ -89,7 +89,7 @@ public class FastModeTests
         using var fast = registry.CreateDelta(Request("tiny_resnet", BackbonePrecision.BFloat16, channelsLast: true, batchNorm: false));
         var baseHash = BaseWeightsHash.Compute(fast.BaseModel);
         var copyHash = BaseWeightsHash.Compute(fast.FrozenCopy!);
-        using var head = nn.Linear(fast.NumFeatures, 3);
+        using var head = TestTensors.Head(fast.NumFeatures, 3);
         var parameters = fast.TrainableParameters.Concat(head.parameters()).ToList();
         Assert.All(fast.TrainableParameters, p => Assert.Equal(ScalarType.Float32, p.dtype));
         using var optimizer = optim.AdamW(parameters, lr: 1e-2, weight_decay: 0.1);

@@ -140,7 +140,7 @@ public class FoldedBatchNormTests
 
         var x = TestTensors.Input(3, 32);
         using var y = tensor(new long[] { 0, 1, 2 });
-        using var head = nn.Linear(exact.NumFeatures, 3);
+        using var head = TestTensors.Head(exact.NumFeatures, 3);
         var gradients = new List<Dictionary<string, Tensor>>();
         foreach (var backbone in new[] { exact, fused })
         {

@@ -51,7 +51,7 @@ public class BackboneRegistryTests
         Assert.Equal(before, backbone.Base.WeightsSha256);
         var deltaBefore = backbone.DeltaState().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
 
-        using var head = nn.Linear(backbone.NumFeatures, 3);
+        using var head = TestTensors.Head(backbone.NumFeatures, 3);
         var parameters = backbone.TrainableParameters.Concat(head.parameters()).ToList();
         using var optimizer = optim.AdamW(parameters, lr: 1e-2, weight_decay: 0.1);
         backbone.Train(true);

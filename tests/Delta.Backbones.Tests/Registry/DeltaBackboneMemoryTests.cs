@@ -23,7 +23,7 @@ public class DeltaBackboneMemoryTests
         });
         backbone.ReturnGates = true;
         backbone.Train(true);
-        using var head = nn.Linear(backbone.NumFeatures, 2);
+        using var head = TestTensors.Head(backbone.NumFeatures, 2);
         using var optimizer = optim.AdamW(backbone.TrainableParameters.Concat(head.parameters()).ToList(), lr: 1e-3);
         using var x = TestTensors.Input(2, 32);
         using var y = tensor(new long[] { 0, 1 });

@@ -52,8 +52,7 @@ public sealed class AddaTrainerTests : IDisposable
         using var targetData = TestEnv.Domain("t", 4, 8, seed: 2, shift: 0.3f);
         using var targetImages = targetData.WithoutLabels();
         using var source = env.Encoder(4, seed: 5);
-        manual_seed(5);
-        using var classifier = new SourceClassifier(source.NumFeatures, 4);
+        using var classifier = SourceClassifier.Seeded(source.NumFeatures, 4, 5, CPU);   // under the default generator's lock
         SourceTraining.Train(source, classifier, sourceData, uniformPrior: false, Settings, seed: 5);
         using var target = source.CloneFor(env.Registry, TestEnv.Arch, "random", seed: 5);
 
