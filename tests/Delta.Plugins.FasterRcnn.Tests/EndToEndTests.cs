@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using System.Diagnostics;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
@@ -44,8 +45,8 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         var sharedBase = registry.GetBase(request);
         var hashBefore = BaseWeightsHash.Compute(sharedBase.Model);
         using var backbone = registry.Create(request);
-        manual_seed(0);
-        var model = new Model.FasterRcnn(backbone, TinySettings);
+        Model.FasterRcnn model;
+        using (DefaultGenerator.Seeded(0)) model = new Model.FasterRcnn(backbone, TinySettings);   // the heads' init, under the lock
         var transform = new DetectionTransform(MinSize: 128, MaxSize: 160);
         var trainLoader = new DetectionLoader(train, transform with { HorizontalFlip = true }, backbone.Preprocessing, CPU);
         var testLoader = new DetectionLoader(test, transform, backbone.Preprocessing, CPU);

@@ -1,3 +1,4 @@
+using Delta.Abstractions.Training;
 using TorchSharp;
 using Delta.Abstractions.Backbones;
 using Delta.Backbones.Registry;
@@ -22,7 +23,9 @@ public sealed class BiTuningTests : IDisposable
 
     private BiTuning Build(bool trainableBase)
     {
-        manual_seed(3);
+        // Under the default generator's lock, as TransferExperiment builds them: the heads' default init (drawn by
+        // both encoders) must not interleave with another test class's draws, or the two builds compared below differ.
+        using var seeded = DefaultGenerator.Seeded(3);
         BiTuningEncoder Encoder() => new(new ClassifierModel(env.Registry.Create(Request(trainableBase)), 3), Settings.ProjectionDim);
         return new BiTuning(Encoder(), Encoder(), 3, Settings, seed: 1);
     }
