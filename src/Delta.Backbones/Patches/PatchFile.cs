@@ -65,12 +65,13 @@ public static class PatchFile
             throw new PatchException(PatchErrorKind.UnsupportedFormatVersion, path, $"patch format version {version} is not supported (this build reads {PatchManifest.CurrentFormatVersion}).");
         var jsonLength = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(Magic.Length + 4, 8));
         long offset = minimum;
-        if (jsonLength < 0 || offset + jsonLength + 8 > bytes.Length)
+        // Compared as "more than what is left", which cannot overflow for a damaged length field near long.MaxValue.
+        if (jsonLength < 0 || jsonLength > bytes.Length - offset - 8)
             throw new PatchException(PatchErrorKind.Truncated, path, $"file is truncated inside the manifest ({bytes.Length} bytes, manifest of {jsonLength} bytes declared).");
         var jsonStart = offset; offset += jsonLength;
         var tensorLength = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan((int)offset, 8)); offset += 8;
-        if (tensorLength < 0 || offset + tensorLength + HashLength > bytes.Length)
-            throw new PatchException(PatchErrorKind.Truncated, path, $"file is truncated inside the tensors ({bytes.Length} bytes, {offset + tensorLength + HashLength} expected).");
+        if (tensorLength < 0 || tensorLength > bytes.Length - offset - HashLength)
+            throw new PatchException(PatchErrorKind.Truncated, path, $"file is truncated inside the tensors ({bytes.Length} bytes, a tensor section of {tensorLength} bytes declared after byte {offset}).");
         var tensorStart = offset; offset += tensorLength;
         if (offset + HashLength != bytes.Length)
             throw new PatchException(PatchErrorKind.Corrupt, path, $"{bytes.Length - offset - HashLength} unexpected bytes after the tensors.");
@@ -89,13 +90,16 @@ public static class PatchFile
             long count = 0;
             for (int shift = 0; ; shift += 7)
             {
+                if (shift > 63) throw new InvalidDataException("the tensor count is not a valid 7-bit encoded integer");
                 var b = reader.ReadByte();
                 count |= (long)(b & 0x7F) << shift;
                 if ((b & 0x80) == 0) break;
             }
             for (long i = 0; i < count; i++) { var key = reader.ReadString(); tensors[key] = Tensor.Load(reader); }
+            if (reader.BaseStream.Position != tensorLength)
+                throw new InvalidDataException($"{tensorLength - reader.BaseStream.Position} bytes left over after {count} tensors");
         }
-        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException)
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidDataException)
         {
             foreach (var t in tensors.Values) t.Dispose();
             throw new PatchException(PatchErrorKind.Corrupt, path, $"tensor section is unreadable: {e.Message}");

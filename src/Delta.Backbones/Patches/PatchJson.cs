@@ -6,7 +6,9 @@ using Delta.Abstractions.Backbones;
 
 namespace Delta.Backbones.Patches;
 
-/// <summary>JSON settings of patch manifests: camelCase, Δ variants by their registry names, indented.</summary>
+/// <summary>JSON settings of patch manifests: camelCase, Δ variants by their registry names, indented; non-finite
+/// metrics (an mIoU over a validation set without labelled pixels is NaN) as "NaN" / "Infinity" strings, so that a
+/// trained patch is never lost to a metric JSON cannot spell as a number.</summary>
 public static class PatchJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
@@ -16,6 +18,7 @@ public static class PatchJson
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             WriteIndented = true,
+            NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
             TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { OmitDerivedBaseIdentity } },
         };
         o.Converters.Add(new DeltaVariantConverter());

@@ -28,6 +28,10 @@ public sealed partial class PatchStore : IPatchStore
     {
         if (!ValidName().IsMatch(name) || name.Contains(".."))
             throw new ArgumentException($"Invalid patch name '{name}': use letters, digits, '.', '_' and '-' (no path separators, no '..'), at most 128 characters.");
+        // The store adds the extension: "x.dpatch" would be saved as x.dpatch.dpatch, listed as "x.dpatch", and not
+        // be found again under that name (a lookup strips one extension).
+        if (name.EndsWith(Extension, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"Invalid patch name '{name}': leave out the '{Extension}' extension, the store adds it.");
     }
 
     public PatchSummary Save(string name, PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors, bool overwrite = false)
@@ -109,8 +113,10 @@ public sealed partial class PatchStore : IPatchStore
                 $"patch is for architecture '{manifest.Architecture}', but the backbone is '{expected.Architecture}'.");
         if (!string.Equals(manifest.BaseWeightsSha256, expected.WeightsSha256, StringComparison.OrdinalIgnoreCase))
             throw new PatchException(PatchErrorKind.WrongBaseWeights, path,
-                $"patch was trained on other base weights ('{manifest.BaseWeights}', SHA-256 {manifest.BaseWeightsSha256[..12]}…) than the loaded ones ('{expected.Weights}', {expected.WeightsSha256[..12]}…).");
+                $"patch was trained on other base weights ('{manifest.BaseWeights}', SHA-256 {Prefix(manifest.BaseWeightsSha256)}…) than the loaded ones ('{expected.Weights}', {Prefix(expected.WeightsSha256)}…).");
     }
+
+    private static string Prefix(string? sha256) => sha256 is null ? "(none)" : sha256[..Math.Min(12, sha256.Length)];
 
     private string Resolve(string nameOrPath)
     {

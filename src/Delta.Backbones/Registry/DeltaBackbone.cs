@@ -179,20 +179,20 @@ public sealed class DeltaBackbone : IDeltaBackbone
             .Where(k => !own[k].shape.SequenceEqual(state[k].shape))
             .Select(k => $"'{k}' expects [{string.Join(", ", own[k].shape)}] but got [{string.Join(", ", state[k].shape)}]")
             .ToList();
+        // Every check before the first copy: a refused state must leave this backbone's Δ state as it was.
+        var misTyped = own.Keys.Where(state.ContainsKey)
+            .Where(k => own[k].dtype != state[k].dtype)
+            .Select(k => $"'{k}' expects {own[k].dtype} but got {state[k].dtype}")
+            .ToList();
         var problems = new List<string>();
         if (missing.Count > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
         if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
         if (misShaped.Count > 0) problems.Add($"shape mismatch: {string.Join("; ", misShaped)}");
+        if (misTyped.Count > 0) problems.Add($"dtype mismatch: {string.Join("; ", misTyped)}");
         if (problems.Count > 0)
             throw new ArgumentException($"Δ state does not fit this backbone ({Base.Architecture}, Δ stages {string.Join(",", DeltaStages)}): {string.Join(" | ", problems)}.");
         using var noGrad = no_grad();
-        foreach (var (key, target) in own)
-        {
-            var source = state[key];
-            if (source.dtype != target.dtype)
-                throw new ArgumentException($"Δ state key '{key}' has dtype {source.dtype}, expected {target.dtype}.");
-            target.copy_(source);
-        }
+        foreach (var (key, target) in own) target.copy_(state[key]);
     }
 
     public void Dispose()

@@ -76,6 +76,37 @@ public sealed class PatchStoreTests : IDisposable
     }
 
     [Theory]
+    [InlineData(11, long.MaxValue - 4)]    // the manifest's length field: near long.MaxValue, where a sum would overflow
+    [InlineData(11, -3)]
+    public void ADamagedLengthFieldIsRefusedAsTruncatedNotAsAnIndexError(int field, long value)
+    {
+        var store = new PatchStore(dir);
+        var path = store.Save("p", Manifest(), Tensors()).Path;
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal("DPATCH\n"u8.ToArray(), bytes[..7]);                                 // magic, then version (4), then this field
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(field, 8), value);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<PatchException>(() => store.Load("p"));
+        Assert.Equal(PatchErrorKind.Truncated, e.Kind);
+        Assert.Contains(path, e.Message);
+        var unreadable = new List<PatchException>();                                        // a listing reports it and goes on
+        Assert.Empty(store.List(unreadable));
+        Assert.Equal(PatchErrorKind.Truncated, Assert.Single(unreadable).Kind);
+    }
+
+    [Fact]
+    public void NonFiniteMetricsAreSavedAndReadBack()
+    {
+        var store = new PatchStore(dir);
+        var manifest = Manifest() with { Metrics = new Dictionary<string, double> { ["miou"] = double.NaN, ["loss"] = double.PositiveInfinity, ["top1"] = 0.5 } };
+        store.Save("nan", manifest, Tensors());
+        using var patch = store.Load("nan");
+        Assert.True(double.IsNaN(patch.Manifest.Metrics["miou"]));
+        Assert.Equal(double.PositiveInfinity, patch.Manifest.Metrics["loss"]);
+        Assert.Equal(0.5, patch.Manifest.Metrics["top1"]);
+    }
+
+    [Theory]
     [InlineData(30)]     // a byte of the manifest JSON
     [InlineData(-50)]    // a byte of tensor data
     public void OneFlippedByteIsDetected(int at)
@@ -173,6 +204,7 @@ public sealed class PatchStoreTests : IDisposable
     [InlineData("a/b")]
     [InlineData("")]
     [InlineData(".hidden")]
+    [InlineData("x.dpatch")]   // would be saved as x.dpatch.dpatch and not be found again under its own name
     public void NamesThatCouldEscapeTheFolderAreRefused(string name) =>
         Assert.Throws<ArgumentException>(() => new PatchStore(dir).Save(name, Manifest(), Tensors()));
 

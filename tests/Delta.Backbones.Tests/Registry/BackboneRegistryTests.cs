@@ -216,6 +216,16 @@ public class BackboneRegistryTests
         misShaped["delta.C4.gates.fc.weight"] = zeros(5, 5);
         var e3 = Assert.Throws<ArgumentException>(() => target.LoadDeltaState(misShaped));
         Assert.Contains("'delta.C4.gates.fc.weight' expects [3, 16] but got [5, 5]", e3.Message);
+
+        // A wrong dtype in the last key is refused before anything is copied: the other keys (which would fit) stay as
+        // they were, so a refused patch or checkpoint never leaves a half-loaded Δ state behind.
+        using var other = registry.CreateDelta(Tiny(stages: 2, batchNorm: false) with { Seed = 5 });
+        var misTyped = other.DeltaState().ToDictionary(kv => kv.Key, kv => kv.Value);
+        var (lastKey, last) = target.DeltaState().Last();
+        misTyped[lastKey] = misTyped[lastKey].to_type(ScalarType.Float64);
+        var e4 = Assert.Throws<ArgumentException>(() => target.LoadDeltaState(misTyped));
+        Assert.Contains($"dtype mismatch: '{lastKey}' expects {last.dtype} but got Float64", e4.Message);
+        Assert.True(source.Forward(x).Pooled.Equals(target.Forward(x).Pooled));           // still the source's state
     }
 
     [Fact]
