@@ -55,7 +55,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         };
         if (outcome.History.Count > 0 && outcome.History[^1].Validation.TryGetValue("top1", out var val)) metrics["val_top1"] = val;
         var artifacts = WritePictures(request.OutputDir, data, test, outcome.History.Select(h => h.MeanLosses.GetValueOrDefault("ce")).ToList());
-        var patch = ClassifierPatch.Save(context.Patches, job.Name, model, data.Name, data.ClassNames, metrics, o.ImageSize);
+        var patch = ClassifierPatch.Save(context.Patches, job.Name, model, data, metrics, o.ImageSize);
         metrics["patch_bytes"] = patch.SizeBytes;
         return new TrainResult(patch, metrics, artifacts);
     }, ct);
@@ -66,11 +66,18 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         using (model)
         {
             var size = ClassifierPatch.ImageSize(manifest);
-            var data = DatasetResolver.Load(request.DatasetPath, new ClassificationOptions
+            // The split the patch was trained with (seed, fractions, caps), so that "test" means the images training
+            // held out; the request's own split options apply only to patches saved before splits were recorded.
+            var recorded = DatasetSplit.FromManifest(manifest, request.Patch);
+            var options = new ClassificationOptions
             {
                 ImageSize = size, Format = o.Format, MaxTestPerClass = o.MaxTestPerClass, TestFraction = o.TestFraction, ValidationFraction = o.ValidationFraction,
                 SkipUnreadable = o.SkipUnreadable, TaskName = o.TaskName,
-            }, seed: 0);
+            };
+            if (recorded is null)
+                context.Logger.LogWarning("{Patch}: the patch records no dataset split; splitting with seed 0 and this request's fractions, which may not be the images its training held out", request.Patch);
+            var data = recorded is null ? DatasetResolver.Load(request.DatasetPath, options, seed: 0)
+                : DatasetResolver.Load(request.DatasetPath, recorded.ApplyTo(options), recorded.Seed);
             if (!data.ClassNames.SequenceEqual(manifest.ClassNames))
                 throw new InvalidDataException($"{request.DatasetPath}: classes [{string.Join(", ", data.ClassNames)}] differ from the patch's [{string.Join(", ", manifest.ClassNames)}].");
             var (ds, ids) = request.Split switch

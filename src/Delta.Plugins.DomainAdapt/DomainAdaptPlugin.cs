@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
@@ -36,6 +37,14 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
         Validate(o);
         var job = request.Job;
         var seed = o.Seed;
+        // This plugin's Δ stages, seed and budget are its options (deltaStages, seed, batchSize, sourceSteps,
+        // adaptSteps): say so where the job's own keys ask for something else, rather than ignore them silently.
+        if (job.Delta.Stages != o.DeltaStages || job.Delta with { Stages = o.DeltaStages } != new DeltaConfig { Stages = o.DeltaStages })
+            context.Logger.LogWarning("{Job}: domainadapt builds Δ({Stages}) from options.deltaStages (default variant, skip BNs); the job's delta section is not used", job.Name, o.DeltaStages);
+        if (job.Seed != 0 && job.Seed != o.Seed)
+            context.Logger.LogWarning("{Job}: domainadapt seeds with options.seed = {Seed}; the job's seed {JobSeed} is not used", job.Name, o.Seed, job.Seed);
+        if (job.Hyper != new TrainingHyperParameters())
+            context.Logger.LogWarning("{Job}: domainadapt's budget is options.batchSize / sourceSteps / adaptSteps; the job's hyper section is not used", job.Name);
         using var data = Load(o);
         using var source = DomainEncoder.Create(context.Backbones, job.Backbone, job.Weights, o.DeltaStages, seed, context.Device);
         using var classifier = SourceClassifier.Seeded(source.NumFeatures, 10, seed, context.Device);
@@ -69,6 +78,10 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
                 ["source"] = o.Source, ["target"] = o.Target,
                 ["imageSize"] = o.ImageSize.ToString(CultureInfo.InvariantCulture),
                 ["uniformPrior"] = o.UniformPrior ? "true" : "false",
+                // The split (DigitDomains.Split): evaluate scores the same held-out test images with these.
+                [AdaptPatch.SplitSeed] = seed.ToString(CultureInfo.InvariantCulture),
+                [AdaptPatch.TrainPerDomain] = o.TrainPerDomain.ToString(CultureInfo.InvariantCulture),
+                [AdaptPatch.TestPerDomain] = o.TestPerDomain.ToString(CultureInfo.InvariantCulture),
             },
         };
         var summary = context.Patches.Save(job.Name, manifest, tensors);
@@ -81,8 +94,12 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
         var p = patch.Manifest.Properties;
         using var sourceAll = DigitDomains.Load(p["source"], patch.ImageSize);
         using var targetAll = DigitDomains.Load(p["target"], patch.ImageSize);
-        var (sTrain, sTest) = DigitDomains.Split(sourceAll, o.TrainPerDomain, o.TestPerDomain, o.Seed);
-        var (tTrain, tTest) = DigitDomains.Split(targetAll, o.TrainPerDomain, o.TestPerDomain, o.Seed);
+        // The split training used (recorded in the patch); the request's options only for patches saved before that.
+        var split = patch.Split ?? new AdaptPatch.DigitSplit(o.Seed, o.TrainPerDomain, o.TestPerDomain);
+        if (patch.Split is null)
+            context.Logger.LogWarning("{Patch}: the patch records no split; using this request's seed and per-domain counts, which may not be the images its training held out", request.Patch);
+        var (sTrain, sTest) = DigitDomains.Split(sourceAll, split.TrainPerDomain, split.TestPerDomain, split.Seed);
+        var (tTrain, tTest) = DigitDomains.Split(targetAll, split.TrainPerDomain, split.TestPerDomain, split.Seed);
         sTrain.Dispose(); tTrain.Dispose();
         using (sTest) using (tTest)
         {

@@ -76,7 +76,7 @@ public static class DatasetResolver
         if (o.MaxTrainPerClass > 0) { fit = Cap(train, fit, o.MaxTrainPerClass, seed + 4); val = Cap(train, val, Math.Max(1, o.MaxTrainPerClass / 4), seed + 5); }
         if (fit.Count == 0) throw new InvalidDataException($"{name}: no training images left after splitting.");
         if (testIdx.Count == 0) throw new InvalidDataException($"{name}: no test images.");
-        return new TaskData(name, train, test, fit, val, testIdx);
+        return new TaskData(name, train, test, fit, val, testIdx, DatasetSplit.From(o, seed));
     }
 
     private static List<int> Cap(IImageDataset d, List<int> among, int perClass, int seed)

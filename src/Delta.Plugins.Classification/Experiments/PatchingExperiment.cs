@@ -35,7 +35,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
         model.SetTrainMode(false);
         var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
         var (baseAfter, identical) = baseModel.Recheck();
-        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
+        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target,
             new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
         return new MethodResult("FC-only", s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
             model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, losses);
@@ -74,7 +74,7 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
         model.SetTrainMode(false);
         var patched = Evaluation.Run(loaders.Test.Epoch(0), model.Logits).Top1;
         var (baseAfter, identical) = baseModel.Recheck();
-        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target.Name, target.ClassNames,
+        var patch = ClassifierPatch.Save(context.Patches, patchName, model, target,
             new Dictionary<string, double> { ["top1"] = patched }, s.ImageSize);
         var result = new MethodResult(name, s.Architecture, target.Name, baseModel.Top1, baseAfter, patched, ClassificationMetrics.HarmonicMean(baseAfter, patched),
             model.TrainableParameterCount, patch.SizeBytes, "patch", identical, watch.Elapsed.TotalSeconds, outcome.History.Select(h => h.MeanLosses["ce"]).ToList(), note);

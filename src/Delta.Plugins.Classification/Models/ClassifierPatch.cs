@@ -3,6 +3,7 @@ using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Backbones.Patches;
 using Delta.Plugins.Classification.Adapters;
+using Delta.Plugins.Classification.Data;
 
 namespace Delta.Plugins.Classification.Models;
 
@@ -13,9 +14,12 @@ public static class ClassifierPatch
     /// <summary>Manifest property naming the <see cref="AdapterKind"/> of an adapter patch (absent for Δ / FC-only).</summary>
     public const string AdapterProperty = "adapter";
 
-    public static PatchSummary Save(IPatchStore store, string name, ClassifierModel model, string task, IReadOnlyList<string> classes,
+    /// <summary>Saves Δ (or the adapter) + head of <paramref name="model"/>, trained on <paramref name="data"/>; the
+    /// manifest records the data's class names and its split (<see cref="DatasetSplit"/>) for <c>evaluate</c>.</summary>
+    public static PatchSummary Save(IPatchStore store, string name, ClassifierModel model, TaskData data,
         IReadOnlyDictionary<string, double> metrics, int imageSize, bool overwrite = true)
     {
+        var classes = data.ClassNames;
         var id = model.Backbone.Base;
         var properties = new Dictionary<string, string>
         {
@@ -23,12 +27,13 @@ public static class ClassifierPatch
             ["numClasses"] = classes.Count.ToString(CultureInfo.InvariantCulture),
             ["head"] = "linear",
         };
+        if (data.Split is { } split) foreach (var (key, value) in split.ToProperties()) properties[key] = value;
         // Adapter / BN-adaptation patches run on a private base copy, not on Δ: the loader must know which.
         if (model.Backbone is AdaptedBackbone adapted) properties[AdapterProperty] = AdapterKinds.Name(adapted.Kind);
         var manifest = new PatchManifest
         {
             Architecture = id.Architecture, BaseWeights = id.Weights, BaseWeightsSha256 = id.WeightsSha256,
-            Delta = model.Backbone.Delta, PluginId = PluginId, Task = task, ClassNames = classes.ToList(), Metrics = metrics,
+            Delta = model.Backbone.Delta, PluginId = PluginId, Task = data.Name, ClassNames = classes.ToList(), Metrics = metrics,
             Properties = properties,
         };
         return store.Save(name, manifest, model.CheckpointState(), overwrite);

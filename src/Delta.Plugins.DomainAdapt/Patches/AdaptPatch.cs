@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Plugins.DomainAdapt.Models;
@@ -10,17 +11,24 @@ namespace Delta.Plugins.DomainAdapt.Patches;
 /// <summary>
 /// A domain-adaptation patch rebuilt over the frozen base: the source Δ-modules (the source task), the target Δ-modules
 /// (ADDA's target encoder) and the one source classifier both share. Patch sections: <see cref="SourceDelta"/>,
-/// <see cref="TargetDelta"/>, <see cref="Head"/>; manifest properties: source, target, imageSize, uniformPrior.
+/// <see cref="TargetDelta"/>, <see cref="Head"/>; manifest properties: source, target, imageSize, uniformPrior, and the
+/// digit split (<see cref="SplitSeed"/>, <see cref="TrainPerDomain"/>, <see cref="TestPerDomain"/>).
 /// </summary>
 public sealed class AdaptPatch : IDisposable
 {
     public const string SourceDelta = "source_delta";
     public const string TargetDelta = "target_delta";
     public const string Head = "classifier";
+    public const string SplitSeed = "splitSeed";
+    public const string TrainPerDomain = "trainPerDomain";
+    public const string TestPerDomain = "testPerDomain";
 
-    private AdaptPatch(PatchManifest manifest, DomainEncoder source, DomainEncoder target, SourceClassifier classifier, int imageSize)
+    /// <summary>What <c>DigitDomains.Split</c> took when the patch was trained: evaluate scores the same test images.</summary>
+    public sealed record DigitSplit(int Seed, int TrainPerDomain, int TestPerDomain);
+
+    private AdaptPatch(PatchManifest manifest, DomainEncoder source, DomainEncoder target, SourceClassifier classifier, int imageSize, DigitSplit? split)
     {
-        Manifest = manifest; Source = source; Target = target; Classifier = classifier; ImageSize = imageSize;
+        Manifest = manifest; Source = source; Target = target; Classifier = classifier; ImageSize = imageSize; Split = split;
     }
 
     public PatchManifest Manifest { get; }
@@ -30,6 +38,8 @@ public sealed class AdaptPatch : IDisposable
     /// <summary>Side of the square input the patch was trained at.</summary>
     public int ImageSize { get; }
     public IReadOnlyList<string> ClassNames => Manifest.ClassNames;
+    /// <summary>The split the patch was trained on; null for a patch saved before it was recorded.</summary>
+    public DigitSplit? Split { get; }
 
     /// <summary>The encoder for "source" or "target" images.</summary>
     public DomainEncoder Encoder(string domain) => domain.ToLowerInvariant() switch
@@ -48,6 +58,9 @@ public sealed class AdaptPatch : IDisposable
         if (m.PluginId != DomainAdaptPlugin.PluginId) throw new InvalidDataException($"{patch.Path}: a patch of plugin '{m.PluginId}', not '{DomainAdaptPlugin.PluginId}'.");
         if (!m.Properties.TryGetValue("imageSize", out var sizeText) || !int.TryParse(sizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size) || size < 1)
             throw new InvalidDataException($"{patch.Path}: manifest property 'imageSize' is missing or not a positive integer.");
+        foreach (var key in new[] { "source", "target" })
+            if (!m.Properties.ContainsKey(key)) throw new InvalidDataException($"{patch.Path}: manifest property '{key}' (the digit domain) is missing.");
+        var split = ReadSplit(m, patch.Path);
         foreach (var section in new[] { SourceDelta, TargetDelta, Head })
             if (patch.Section(section).Count == 0) throw new InvalidDataException($"{patch.Path}: no tensors in section '{section}'.");
         DomainEncoder? source = null, target = null;
@@ -61,16 +74,27 @@ public sealed class AdaptPatch : IDisposable
             source.Backbone.LoadDeltaState(patch.Section(SourceDelta));
             target.Backbone.LoadDeltaState(patch.Section(TargetDelta));
             classifier = new SourceClassifier(source.NumFeatures, m.ClassNames.Count);
-            classifier.load_state_dict(new Dictionary<string, Tensor>(patch.Section(Head)));
+            try { classifier.load_state_dict(new Dictionary<string, Tensor>(patch.Section(Head))); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+            { throw new InvalidDataException($"{patch.Path}: section '{Head}' does not fit a {m.ClassNames.Count}-class classifier over {source.NumFeatures} features: {e.Message}", e); }
             classifier.to(device);
             classifier.eval();
-            return new AdaptPatch(m, source, target, classifier, size);
+            return new AdaptPatch(m, source, target, classifier, size, split);
         }
         catch
         {
             source?.Dispose(); target?.Dispose(); classifier?.Dispose();
             throw;
         }
+    }
+
+    private static DigitSplit? ReadSplit(PatchManifest m, string path)
+    {
+        string[] keys = [SplitSeed, TrainPerDomain, TestPerDomain];
+        if (!keys.Any(m.Properties.ContainsKey)) return null;
+        int Read(string key) => m.Properties.TryGetValue(key, out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v
+            : throw new InvalidDataException($"{path}: manifest property '{key}' is missing or not a non-negative integer (the patch records its split in {string.Join(", ", keys)}).");
+        return new DigitSplit(Read(SplitSeed), Read(TrainPerDomain), Read(TestPerDomain));
     }
 
     public void Dispose() { Source.Dispose(); Target.Dispose(); Classifier.Dispose(); }

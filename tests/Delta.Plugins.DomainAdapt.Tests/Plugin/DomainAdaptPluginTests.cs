@@ -28,7 +28,12 @@ public sealed class DomainAdaptPluginTests : IDisposable
         var trained = await plugin.TrainAsync(context, new TrainRequest { Job = job, Options = o, DatasetPath = env.Dir, OutputDir = Path.Combine(env.Dir, "run") }, default);
         Assert.Equal(trained.Metrics["source_top1_before"], trained.Metrics["source_top1_after"]);   // Δ: the source task is exact
 
-        var evaluated = await plugin.EvaluateAsync(context, new EvaluateRequest { Patch = "da-test", DatasetPath = env.Dir, Options = o, OutputDir = Path.Combine(env.Dir, "eval") }, default);
+        // Evaluate splits the digits as training did (seed and counts recorded in the patch), whatever its own request's
+        // options say: another seed or test count would score other images, some of them training images.
+        var otherSplit = Options();
+        otherSplit.Seed = 5; otherSplit.TestPerDomain = 30;
+        var evaluated = await plugin.EvaluateAsync(context, new EvaluateRequest { Patch = "da-test", DatasetPath = env.Dir, Options = otherSplit, OutputDir = Path.Combine(env.Dir, "eval") }, default);
+        Assert.Equal("1", trained.Patch.Manifest.Properties[AdaptPatch.SplitSeed]);
         Assert.Equal(trained.Metrics["source_top1_after"], evaluated.Metrics["source_top1"]);
         Assert.Equal(trained.Metrics["target_top1_after"], evaluated.Metrics["target_top1"]);
 
