@@ -40,6 +40,18 @@ public sealed class DetectionLoaderTests : IDisposable
     private static float[] F(Tensor t) => t.cpu().contiguous().flatten().data<float>().ToArray();
 
     [Fact]
+    public void An_Image_Whose_Size_Is_Not_Its_Annotations_Is_Refused_Naming_Both()
+    {
+        var real = Image("rotated", 100, 200, (11, 21, 60, 80, false));
+        var stated = new VocAnnotation(real.ImageId, real.ImagePath, 100, 200, real.Objects);   // <size> says 100 wide, 200 high
+        var loader = new DetectionLoader([stated], new DetectionTransform(50, 1000), new Identity(), CPU);
+        var e = Assert.Throws<VocFormatException>(() => loader.Load([stated], null, false));
+        Assert.Contains(real.ImagePath, e.Message);
+        Assert.Contains("rotated.xml", e.Message);
+        Assert.Contains("the image is 200x100, but its annotation (rotated.xml) gives <size> 100x200", e.Message);
+    }
+
+    [Fact]
     public void Resize_Takes_The_Shorter_Side_To_MinSize_Unless_The_Longer_Would_Pass_MaxSize_And_Scales_Boxes()
     {
         using var scope = NewDisposeScope();

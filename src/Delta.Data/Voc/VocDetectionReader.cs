@@ -41,7 +41,8 @@ public static class VocDetectionReader
         return File.ReadLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]).ToList();
     }
 
-    /// <summary>Parses one annotation file and validates it against its JPEG.</summary>
+    /// <summary>Parses one annotation file and checks it against its JPEG's existence (the image's real size is checked
+    /// where it is decoded: <see cref="CheckDecodedSize"/>).</summary>
     public static VocAnnotation ReadAnnotation(string xmlPath, string jpegDir)
     {
         XElement root;
@@ -49,7 +50,7 @@ public static class VocDetectionReader
         catch (FileNotFoundException) { throw new VocFormatException(xmlPath, "annotation file is missing."); }
         catch (DirectoryNotFoundException) { throw new VocFormatException(xmlPath, "annotation file is missing."); }
         catch (XmlException e) { throw new VocFormatException(xmlPath, $"malformed XML ({e.Message})."); }
-        var fileName = Text(root, "filename", xmlPath);
+        var fileName = VocFileNames.RequirePlain(Text(root, "filename", xmlPath).Trim(), xmlPath, "<filename>");
         var imagePath = Path.Combine(jpegDir, fileName);
         if (!File.Exists(imagePath)) throw new VocFormatException(xmlPath, $"image '{imagePath}' does not exist.");
         var size = root.Element("size") ?? throw new VocFormatException(xmlPath, "missing <size>.");
@@ -70,6 +71,14 @@ public static class VocDetectionReader
                 Flag(o, "truncated"), Flag(o, "difficult"), x1, y1, x2, y2));
         }
         return new VocAnnotation(Path.GetFileNameWithoutExtension(xmlPath), imagePath, width, height, objects);
+    }
+
+    /// <summary>Refuses an image whose decoded size is not its annotation's &lt;size&gt;: its boxes were drawn on another
+    /// picture (a resized or rotated JPEG) and would land elsewhere, silently.</summary>
+    public static void CheckDecodedSize(VocAnnotation a, long height, long width)
+    {
+        if (height != a.Height || width != a.Width)
+            throw new VocFormatException(a.ImagePath, $"the image is {width}x{height}, but its annotation ({a.ImageId}.xml) gives <size> {a.Width}x{a.Height}: its boxes belong to another version of the picture.");
     }
 
     private static string Text(XElement e, string name, string path) =>

@@ -67,6 +67,7 @@ public static class VocSegmentationReader
             string jpg, png;
             if (fields.Length == 1)
             {
+                VocFileNames.RequirePlain(fields[0], list, $"line {n}: image id");
                 jpg = Path.Combine(yearDir, "JPEGImages", fields[0] + ".jpg");
                 png = Path.Combine(maskDir, fields[0] + ".png");
             }

@@ -36,6 +36,7 @@ public sealed class DetectionLoader(IReadOnlyList<VocAnnotation> images, Detecti
         {
             var rgb = ImageCodec.ReadRgb(a.ImagePath);                                   // [3, H, W]
             int h = (int)rgb.shape[1], w = (int)rgb.shape[2];
+            VocDetectionReader.CheckDecodedSize(a, h, w);
             double s = transform.ScaleFor(h, w);
             int nh = (int)Math.Round(h * s), nw = (int)Math.Round(w * s);
             var resized = nn.functional.interpolate(rgb.unsqueeze(0), size: [nh, nw], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(0);

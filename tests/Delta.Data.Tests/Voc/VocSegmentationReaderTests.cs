@@ -67,6 +67,7 @@ public sealed class VocSegmentationReaderTests : IDisposable
     [InlineData("fields", "line 2 has 3 fields")]
     [InlineData("outside", "points outside the VOC folder")]
     [InlineData("folder", "SegmentationClassAug/ is missing")]
+    [InlineData("escaping-id", "line 2: image id '../JPEGImages/")]
     public void Broken_Train_Aug_Entries_Are_Errors_Naming_The_File_And_The_Line(string breakage, string expected)
     {
         var voc = Generate();
@@ -79,6 +80,7 @@ public sealed class VocSegmentationReaderTests : IDisposable
             case "image": lines[1] = "2099_000001"; masks.Add("2099_000001"); break;
             case "fields": lines[1] = $"{ids[1]} {ids[1]} {ids[1]}"; break;
             case "outside": lines[1] = $"/../../../{ids[1]}.jpg /{VocSegmentationReader.AugMaskFolder}/{ids[1]}.png"; break;
+            case "escaping-id": lines[1] = $"../JPEGImages/{ids[1]}"; break;                 // one-column id with a folder part
         }
         AddTrainAug(voc, lines, masks);
         if (breakage == "folder") Directory.Delete(Path.Combine(voc, VocSegmentationReader.AugMaskFolder), recursive: true);
@@ -95,7 +97,7 @@ public sealed class VocSegmentationReaderTests : IDisposable
                 Assert.StartsWith(Path.Combine(voc, "JPEGImages", "2099_000001.jpg") + ":", e.Message);
                 Assert.Contains("line 2 of", e.Message);
                 break;
-            case "fields" or "outside":
+            case "fields" or "outside" or "escaping-id":
                 Assert.StartsWith(VocSegmentationReader.SplitListPath(voc, VocSegmentationReader.TrainAug) + ":", e.Message);
                 break;
         }

@@ -71,6 +71,7 @@ public sealed class VocTests : IDisposable
     [InlineData("outside", "outside")]
     [InlineData("zero", "zero or negative area")]
     [InlineData("noimage", "does not exist")]
+    [InlineData("escaping", "is not a plain file name")]
     public void Broken_Annotations_Name_The_File_Or_Are_Skipped_And_Counted(string breakage, string expected)
     {
         var voc = Generate();
@@ -82,6 +83,7 @@ public sealed class VocTests : IDisposable
             case "outside": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<xmax>\\d+</xmax>", "<xmax>5000</xmax>")); break;
             case "zero": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<xmax>\\d+</xmax>", "<xmax>0</xmax>")); break;
             case "noimage": File.Delete(Path.Combine(voc, "JPEGImages", id + ".jpg")); break;
+            case "escaping": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<filename>([^<]+)</filename>", "<filename>../JPEGImages/$1</filename>")); break;   // exists, but outside
         }
         var e = Assert.Throws<VocFormatException>(() => VocDetectionReader.Read(voc, "trainval"));
         Assert.Contains(id + ".xml", e.Message);
