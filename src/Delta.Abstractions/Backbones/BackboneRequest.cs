@@ -59,6 +59,11 @@ public sealed record BackboneRequest
                 "needs a frozen base; full fine-tuning (TrainableBase) runs on the exact fp32 base only.";
         if (DeltaConvolutions != BackbonePrecision.Float32 && Delta.Variant != DeltaVariant.Delta)
             yield return $"Δ convolutions in {DeltaConvolutions} need the Δ variant (Δ_s has the convolutions); variant {Delta.Variant} has none.";
+        // A Δ-stage runs the first block's projection shortcut for n_0 = D(h_0) besides the block's own call (and again
+        // in backward): on a frozen base that is one more pure function call, on a training base its BatchNorm would
+        // update its running statistics two or three times per step.
+        if (TrainableBase && Delta.Stages > 0)
+            yield return $"a trainable base (full fine-tuning) goes without Δ-modules (Δ stages {Delta.Stages} asked): Δ patches a frozen base; set delta.stages to 0 to fine-tune.";
         if (DeltaSkipSums != BackbonePrecision.Float32 && Precision != DeltaSkipSums)
             yield return $"Δ skip sums in {DeltaSkipSums} need a frozen base in {DeltaSkipSums} (they add its block outputs without casting them up); the base is {Precision}.";
     }

@@ -249,7 +249,9 @@ public class BackboneRegistryTests
         using var registry = BackboneRegistry.CreateDefault();
         using var frozen = registry.CreateDelta(Tiny(stages: 1));
         var sharedHash = BaseWeightsHash.Compute(frozen.BaseModel);
-        using var full = registry.CreateDelta(Tiny(stages: 1) with { TrainableBase = true });
+        Assert.Contains("a trainable base (full fine-tuning) goes without Δ-modules",
+            Assert.Throws<ArgumentException>(() => registry.CreateDelta(Tiny(stages: 1) with { TrainableBase = true })).Message);
+        using var full = registry.CreateDelta(Tiny(stages: 0) with { TrainableBase = true });
         Assert.NotSame(frozen.BaseModel, full.BaseModel);
         Assert.Equal(sharedHash, BaseWeightsHash.Compute(full.BaseModel));   // starts from the same weights
         Assert.Equal(0, full.FrozenParameterCount);

@@ -23,7 +23,7 @@ public class FrozenBaseModeRegistryTests
         var fixedAutocast = FrozenBaseModeRegistry.Apply(fixedGates, FrozenBaseMode.FastAutocast);   // skip sums, but no convs
         Assert.Equal((BackbonePrecision.Float32, BackbonePrecision.BFloat16), (fixedAutocast.DeltaConvolutions, fixedAutocast.DeltaSkipSums));
 
-        var trainable = Frozen with { TrainableBase = true };                       // full fine-tuning stays exact fp32
+        var trainable = Frozen with { TrainableBase = true, Delta = DeltaConfig.None };                     // full fine-tuning stays exact fp32
         foreach (var mode in Enum.GetValues<FrozenBaseMode>()) Assert.Same(trainable, FrozenBaseModeRegistry.Apply(trainable, mode));
         var chosen = Frozen with { Precision = BackbonePrecision.BFloat16 };        // an explicit choice is kept
         Assert.Same(chosen, FrozenBaseModeRegistry.Apply(chosen, FrozenBaseMode.Fused));
@@ -44,7 +44,7 @@ public class FrozenBaseModeRegistryTests
         Assert.False(backbone.IsExact);
         Assert.Equal(inner.Resolve(Frozen), registry.Resolve(Frozen));
         Assert.Equal(1, inner.SharedBaseCount);
-        using var fullFineTuning = (DeltaBackbone)registry.Create(Frozen with { TrainableBase = true });
+        using var fullFineTuning = (DeltaBackbone)registry.Create(Frozen with { TrainableBase = true, Delta = DeltaConfig.None });
         Assert.True(fullFineTuning.IsExact);
     }
 }
