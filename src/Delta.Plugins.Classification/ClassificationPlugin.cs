@@ -65,7 +65,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         var (model, manifest) = ClassifierPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
         using (model)
         {
-            var size = ClassifierPatch.ImageSize(manifest);
+            var size = ClassifierPatch.ImageSize(manifest, request.Patch);
             // The split the patch was trained with (seed, fractions, caps), so that "test" means the images training
             // held out; the request's own split options apply only to patches saved before splits were recorded.
             var recorded = DatasetSplit.FromManifest(manifest, request.Patch);
@@ -99,7 +99,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         var (model, manifest) = ClassifierPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
         using (model)
         {
-            var size = ClassifierPatch.ImageSize(manifest);
+            var size = ClassifierPatch.ImageSize(manifest, request.Patch);
             var items = new List<Prediction>();
             foreach (var file in request.Inputs)
             {

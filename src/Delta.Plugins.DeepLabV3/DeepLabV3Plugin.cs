@@ -172,8 +172,8 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         var summary = context.Patches.Inspect(patchName);
         var manifest = summary.Manifest;
         if (manifest.PluginId != Id) throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch belongs to plugin '{manifest.PluginId}', not '{Id}'.");
-        int Property(string key) => manifest.Properties.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture)
-            : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"manifest lacks the DeepLab-V3 property '{key}'.");
+        var properties = new ManifestProperties(manifest, summary.Path, "DeepLab-V3");
+        int Property(string key) => properties.Int(key);
         // Patches written before modes existed have no "mode": Δ stages tell delta from frozen.
         var modeName = manifest.Properties.GetValueOrDefault("mode") ?? (manifest.Delta.Stages > 0 ? "delta" : "frozen");
         if (!SegmentationTrainingModes.TryParse(modeName, out var mode))

@@ -158,9 +158,9 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
         var summary = context.Patches.Inspect(patchName);
         var manifest = summary.Manifest;
         if (manifest.PluginId != Id) throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch belongs to plugin '{manifest.PluginId}', not '{Id}'.");
-        string Property(string key) => manifest.Properties.TryGetValue(key, out var v) ? v
-            : throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"manifest lacks the Faster R-CNN property '{key}'.");
-        int Int(string key) => int.Parse(Property(key), CultureInfo.InvariantCulture);
+        var properties = new ManifestProperties(manifest, summary.Path, "Faster R-CNN");
+        string Property(string key) => properties.String(key);
+        int Int(string key) => properties.Int(key);
         if (Int("numClasses") != VocClasses.Names.Count)
             throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch has {Int("numClasses")} classes; this plugin detects the {VocClasses.Names.Count} VOC classes.");
         var options = new FasterRcnnOptions
@@ -169,7 +169,7 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
             // Patches written before the C4 option have no "head": they are FPN detectors.
             Head = manifest.Properties.TryGetValue("head", out var head) ? head : "fpn",
             Stages = Property("stages").Split(','), FpnChannels = Int("fpnChannels"),
-            AnchorSizes = Property("anchorSizes").Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList(),
+            AnchorSizes = properties.Doubles("anchorSizes").ToList(),
             RepresentationSize = Int("representationSize"), MinSize = Int("minSize"), MaxSize = Int("maxSize"),
             ScoreThreshold = requestOptions.ScoreThreshold, DetectionsPerImage = requestOptions.DetectionsPerImage,
             DrawThreshold = requestOptions.DrawThreshold, EvalBatchSize = requestOptions.EvalBatchSize,

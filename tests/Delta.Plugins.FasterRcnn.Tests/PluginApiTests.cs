@@ -1,3 +1,4 @@
+using Delta.Abstractions.Patches;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
 using Delta.Backbones.Patches;
@@ -89,5 +90,16 @@ public sealed class PluginApiTests : IDisposable
         var item = Assert.IsType<DetectionPrediction>(Assert.Single(predicted.Items));
         Assert.True(File.Exists(item.RenderedPath), item.RenderedPath);
         Assert.All(item.Boxes, b => Assert.True(double.IsFinite(b.Score) && b.X2 >= b.X1 && b.Y2 >= b.Y1, b.ToString()));
+
+        // A damaged manifest value is an error naming the patch file, the key and the value.
+        using (var patch = context.Patches.Load("tiny-det"))
+        {
+            var damaged = patch.Manifest with { Properties = new Dictionary<string, string>(patch.Manifest.Properties) { ["anchorSizes"] = "32,big" } };
+            context.Patches.Save("tiny-det-damaged", damaged, patch.Tensors);
+        }
+        var e = await Assert.ThrowsAsync<PatchException>(() => plugin.EvaluateAsync(context,
+            new EvaluateRequest { Patch = "tiny-det-damaged", DatasetPath = devkit, Options = options, OutputDir = Path.Combine(dir, "eval-damaged") }, CancellationToken.None));
+        Assert.Contains("tiny-det-damaged.dpatch", e.Message);
+        Assert.Contains("manifest property 'anchorSizes' = '32,big' is not a comma-separated list of numbers", e.Message);
     }
 }

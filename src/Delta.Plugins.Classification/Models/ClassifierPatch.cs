@@ -47,6 +47,7 @@ public static class ClassifierPatch
         if (m.PluginId != PluginId) throw new PatchException(PatchErrorKind.Incompatible, summary.Path, $"patch belongs to plugin '{m.PluginId}', not '{PluginId}'.");
         if (!int.TryParse(m.Properties.GetValueOrDefault("numClasses"), out var classes) || classes != m.ClassNames.Count)
             throw new PatchException(PatchErrorKind.Incompatible, summary.Path, "manifest lacks a consistent numClasses/classNames.");
+        ImageSize(m, summary.Path);                                 // checked here, where the file's path is known
         var request = new BackboneRequest { Architecture = m.Architecture, Weights = m.BaseWeights, Delta = m.Delta, Device = device };
         IDeltaBackbone backbone;
         if (m.Properties.TryGetValue(AdapterProperty, out var adapter))
@@ -69,6 +70,5 @@ public static class ClassifierPatch
         catch { model.Dispose(); throw; }
     }
 
-    public static int ImageSize(PatchManifest m) =>
-        int.TryParse(m.Properties.GetValueOrDefault("imageSize"), out var s) ? s : throw new InvalidDataException("patch manifest lacks imageSize.");
+    public static int ImageSize(PatchManifest m, string path) => new ManifestProperties(m, path, "classification").Int("imageSize");
 }

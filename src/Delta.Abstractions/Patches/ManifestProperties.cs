@@ -1,0 +1,27 @@
+using System.Globalization;
+
+namespace Delta.Abstractions.Patches;
+
+/// <summary>
+/// Typed reads of a patch manifest's string <see cref="PatchManifest.Properties"/>, for plugins that rebuild a model
+/// from them: a missing or unreadable property is a <see cref="PatchException"/> (Incompatible) naming the patch file,
+/// the key and the value, not a bare FormatException or KeyNotFoundException from deep inside the loader.
+/// </summary>
+public sealed class ManifestProperties(PatchManifest manifest, string path, string plugin)
+{
+    public string String(string key) => manifest.Properties.TryGetValue(key, out var v) ? v
+        : throw new PatchException(PatchErrorKind.Incompatible, path, $"manifest lacks the {plugin} property '{key}'.");
+
+    public int Int(string key) =>
+        int.TryParse(String(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw Unreadable(key, "an integer");
+
+    public double Double(string key) =>
+        double.TryParse(String(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw Unreadable(key, "a number");
+
+    /// <summary>A comma-separated list of numbers.</summary>
+    public IReadOnlyList<double> Doubles(string key) =>
+        String(key).Split(',').Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw Unreadable(key, "a comma-separated list of numbers")).ToList();
+
+    private PatchException Unreadable(string key, string what) =>
+        new(PatchErrorKind.Incompatible, path, $"manifest property '{key}' = '{manifest.Properties[key]}' is not {what}.");
+}
