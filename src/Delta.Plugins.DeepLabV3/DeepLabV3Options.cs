@@ -36,7 +36,8 @@ public sealed class DeepLabV3Options : ITaskOptions
     /// <see cref="TrainSplit"/> is "train". The list must not share images with <see cref="ValSplit"/>.</summary>
     public bool UseSbdTrainAug { get; set; } = true;
     public string ValSplit { get; set; } = "val";
-    /// <summary>Score at most this many validation images after each epoch (0 = all).</summary>
+    /// <summary>Score at most this many validation images after each epoch (0 = all); the score recorded in the patch
+    /// at the end is over the whole validation split.</summary>
     public int ValidationImages { get; set; }
     /// <summary>Colour overlays written by evaluate (the first N images).</summary>
     public int Overlays { get; set; } = 8;

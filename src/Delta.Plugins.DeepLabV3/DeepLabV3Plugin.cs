@@ -73,8 +73,11 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         };
         context.Trainer.Fit(loop, cancellationToken);
 
-        var scores = SegmentationEvaluator.Evaluate(model, val, backbone.Preprocessing, options.ValidationImages, cancellationToken: cancellationToken);
+        // The patch's recorded score is over the whole validation split (validationImages caps the per-epoch checks
+        // only), so that it is what evaluate reports for the same split.
+        var scores = SegmentationEvaluator.Evaluate(model, val, backbone.Preprocessing, cancellationToken: cancellationToken);
         var metrics = ScoresToMetrics(scores);
+        metrics["images"] = val.Count;
         var manifest = new PatchManifest
         {
             Architecture = backbone.Base.Architecture, BaseWeights = backbone.Base.Weights, BaseWeightsSha256 = backbone.Base.WeightsSha256,
@@ -128,6 +131,7 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         var overlays = Path.Combine(request.OutputDir, "overlays");
         var scores = SegmentationEvaluator.Evaluate(loaded.Model, dataset, loaded.Backbone.Preprocessing, 0, predictions, overlays, options.Overlays, cancellationToken);
         var metrics = ScoresToMetrics(scores);
+        metrics["images"] = dataset.Count;
         var names = loaded.ClassNames;
         var table = Path.Combine(request.OutputDir, "class_iou.tsv");
         File.WriteAllLines(table, new[] { "class\tIoU" }.Concat(scores.ClassIoU.Select((v, i) =>

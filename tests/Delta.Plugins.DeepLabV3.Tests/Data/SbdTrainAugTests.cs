@@ -55,6 +55,14 @@ public sealed class SbdTrainAugTests : IDisposable
 
         // Batch 1, one epoch: one step per listed image.
         Assert.Equal(augIds.Count, await Steps("aug", options));
+        // validationImages caps the per-epoch checks only: the patch's score is over the whole validation split, the
+        // same images evaluate scores.
+        var saved = context.Patches.Inspect("aug").Manifest.Metrics;
+        Assert.True(val.Count > 1);
+        Assert.Equal(val.Count, saved["images"]);
+        var evaluated = await plugin.EvaluateAsync(context, new EvaluateRequest { Patch = "aug", DatasetPath = dir, Split = "val", Options = options, OutputDir = Path.Combine(dir, "eval") }, CancellationToken.None);
+        Assert.Equal(saved["mIoU"], evaluated.Metrics["mIoU"]);
+        Assert.Equal(saved["images"], evaluated.Metrics["images"]);
         Assert.Equal(train.Count, await Steps("plain", new DeepLabV3Options
         {
             Mode = "frozen", OutputStride = 8, CropSize = 32, HeadChannels = 8, AuxiliaryHead = false, ValidationImages = 1, UseSbdTrainAug = false,
