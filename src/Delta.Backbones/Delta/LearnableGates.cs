@@ -24,7 +24,9 @@ public sealed class LearnableGates : SkipGates
     public override Tensor forward(Tensor h0)
     {
         using var scope = NewDisposeScope();
-        Tensor row = weight;                                                   // [P] or [k]
+        // A copy, not a view of the parameter: gates a caller keeps (BackboneFeatures.Gates) must not change when an
+        // optimizer steps the parameter in place afterwards.
+        Tensor row = weight.clone();                                           // [P] or [k]
         if (existingOnly)
         {
             // Scatter the k scalars to the (j−1, j) slots of Λ; the rest stay 0. Slot of (j−1, j) is GatePairs.Index's
@@ -32,7 +34,7 @@ public sealed class LearnableGates : SkipGates
             // forward on CUDA).
             var j = arange(1, Blocks + 1, dtype: ScalarType.Int64, device: h0.device);
             var slots = j.mul(j + 1).floor_divide(2).sub_(1);
-            row = zeros(PairCount, dtype: weight.dtype, device: h0.device).index_put_(weight, slots);
+            row = zeros(PairCount, dtype: weight.dtype, device: h0.device).index_put_(row, slots);
         }
         return row.unsqueeze(0).expand(h0.shape[0], PairCount).MoveToOuterDisposeScope();   // [N, P]
     }

@@ -54,8 +54,10 @@ public class DeltaVariantTests
 
         var baseHash = BaseWeightsHash.Compute(backbone.BaseModel);
         var before = backbone.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        using var head = nn.Linear(backbone.NumFeatures, 2);
-        using var optimizer = optim.AdamW(backbone.TrainableParameters.Concat(head.parameters()).ToList(), lr: 0.05, weight_decay: 0.1);
+        using var head = TestTensors.Head(backbone.NumFeatures, 2);
+        // No weight decay: with it every non-zero parameter moves whether or not a gradient reaches it; without it an
+        // Adam step moves only a parameter that got a non-zero gradient, which is what "trains" must mean here.
+        using var optimizer = optim.AdamW(backbone.TrainableParameters.Concat(head.parameters()).ToList(), lr: 0.05, weight_decay: 0);
         backbone.Train(true);
         var x = TestTensors.Input(4, 32);
         using var y = tensor(new long[] { 0, 1, 1, 0 });
@@ -69,6 +71,21 @@ public class DeltaVariantTests
         Assert.Equal(baseHash, BaseWeightsHash.Compute(backbone.BaseModel));
         var changedParams = backbone.Module.named_parameters().Where(p => !p.parameter.Equals(before[p.name])).Select(p => p.name).ToHashSet();
         Assert.Equal(expected.ToHashSet(), changedParams);   // every own parameter moved, nothing else exists
+    }
+
+    [Theory]
+    [InlineData(DeltaVariant.AllSkipsLearnable)]
+    [InlineData(DeltaVariant.LearnableExistingSkips)]
+    public void ReturnedGatesAreNotAViewOfTheParameterAnOptimizerSteps(DeltaVariant variant)
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        using var backbone = Create(registry, variant, batchNorm: false);
+        backbone.ReturnGates = true;
+        using var scope = NewDisposeScope();
+        var kept = backbone.Forward(TestTensors.Input(2, 32)).Gates!["C5"];
+        var before = kept.clone();
+        using (no_grad()) backbone.Module.get_parameter("delta.C5.gates.weight")!.add_(0.25);   // what optimizer.step does
+        Assert.True(kept.Equals(before), "the gates a caller kept changed with the parameter");
     }
 
     [Theory]
