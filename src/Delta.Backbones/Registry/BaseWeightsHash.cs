@@ -14,8 +14,10 @@ public static class BaseWeightsHash
         foreach (var (key, value) in model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(key));
-            using var cpu = value.detach().cpu().contiguous();
-            sha.AppendData(cpu.bytes);
+            // Each key's detached / host / contiguous intermediates are freed here: for a CUDA model they are host
+            // copies of every weight, which would otherwise live on until the GC or the caller's scope.
+            using var scope = torch.NewDisposeScope();
+            sha.AppendData(value.detach().cpu().contiguous().bytes);
         }
         return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
     }

@@ -1,3 +1,4 @@
+using Delta.Backbones.Patches;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -66,7 +67,12 @@ public static class StateDictFile
                     PyTorchPickler.PickleStateDict(tmp, dict);
                     break;
             }
+            // The other writers close the file themselves: flush its data to disk before the rename, so a crash
+            // cannot leave the target replaced by an empty file; then make the rename itself durable.
+            if (ext != ".dat")
+                using (var written = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite)) written.Flush(flushToDisk: true);
             File.Move(tmp, full, overwrite: true);
+            DirectorySync.Flush(Path.GetDirectoryName(full)!);
         }
         finally
         {

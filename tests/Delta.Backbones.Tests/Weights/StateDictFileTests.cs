@@ -1,4 +1,5 @@
 using Delta.Abstractions.Backbones;
+using Delta.Backbones.Catalog;
 using Delta.Backbones.Registry;
 using Delta.Backbones.Weights;
 using TorchSharp;
@@ -66,10 +67,15 @@ public sealed class StateDictFileTests : IDisposable
         var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         state["fc.weight"] = zeros(10, 64);
         state["fc.bias"] = zeros(10);
-        var fresh = registry.GetBase(new BackboneRequest { Architecture = "tiny_resnet", Weights = "random" }).Model;
+        // A model of its own (not the registry's shared base, which the load below would overwrite), with weights
+        // that differ from the state's, so the load is seen to copy them.
+        using var fresh = BackboneCatalog.Get("tiny_resnet").Build(32);
+        using (no_grad()) foreach (var p in fresh.parameters()) p.fill_(0.125);
         var e = Assert.Throws<InvalidDataException>(() => StateDictMatcher.LoadStrict(fresh, state, "in-memory"));
         Assert.Contains("unexpected keys (2): fc.bias, fc.weight", e.Message);
+        Assert.All(fresh.parameters(), p => Assert.True(p.eq(0.125f).all().item<bool>()));   // a refused load copied nothing
         StateDictMatcher.LoadStrict(fresh, state, "in-memory", StateDictMatcher.ClassifierPrefixes);
+        foreach (var (key, value) in fresh.state_dict()) Assert.True(value.Equals(state[key]), key);
     }
 
     /// <summary>torchvision's original model-zoo files predate num_batches_tracked; PyTorch fills it in, so do we.</summary>
