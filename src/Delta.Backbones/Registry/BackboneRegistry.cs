@@ -5,6 +5,7 @@ using Delta.Backbones.Architectures;
 using Delta.Backbones.Catalog;
 using Delta.Backbones.Delta;
 using Delta.Backbones.Precision;
+using Delta.Backbones.Weights;
 using static TorchSharp.torch;
 
 namespace Delta.Backbones.Registry;
@@ -66,12 +67,16 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         if (request.DeltaSkipSums == BackbonePrecision.BFloat16)
             foreach (var stage in deltaStages) stage.SkipSumDType = FrozenBaseCopy.FastDType;
         var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
-        module.to(request.Device);
-        module.train(false);
-        var kind = FrozenCopyKind.Of(request);
-        var copy = kind.IsExact ? null : shared.Copy(kind);
-        return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind,
-            RandomGateDraws(deltaStages, request));
+        try
+        {
+            module.to(request.Device);
+            module.train(false);
+            var kind = FrozenCopyKind.Of(request);
+            var copy = kind.IsExact ? null : shared.Copy(kind);
+            return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind,
+                RandomGateDraws(deltaStages, request));
+        }
+        catch { module.Dispose(); throw; }                 // the Δ-stages and a trainable copy, never the shared base
     }
 
     /// <summary>One generator on the request's device for the random-gates stages (none for other variants), seeded
@@ -91,7 +96,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     public SharedBase GetBase(BackboneRequest request)
     {
         var entry = BackboneCatalog.Get(request.Architecture);
-        var key = new BaseKey(entry.Info.Name, request.Weights, request.OutputStride, request.Device.ToString());
+        var key = new BaseKey(entry.Info.Name, WeightsKey(request.Weights), request.OutputStride, DeviceKey(request.Device));
         // The default generator's lock first, then the registry's (the order every caller takes them in: a plugin
         // builds its backbone and heads under DefaultGenerator.Seeded), because a first load builds the architecture.
         using (DefaultGenerator.Held())
@@ -103,6 +108,24 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
             return shared;
         }
     }
+
+    /// <summary>What identifies the weights a request names, for the cache of shared bases: a weights file by its full
+    /// path, length and modification time (a long-running host that is handed a rewritten file at the same path loads
+    /// the new weights instead of serving the old ones), a named source ("random", "imagenet") case-insensitively, as
+    /// the sources match names.</summary>
+    private static string WeightsKey(string weights)
+    {
+        if (StateDictFile.IsSupported(weights) && File.Exists(weights))
+        {
+            var file = new FileInfo(Path.GetFullPath(weights));
+            return $"file:{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}";
+        }
+        return weights.ToLowerInvariant();
+    }
+
+    /// <summary>"cuda" is the current CUDA device, index 0 unless a process changes it: one base for "cuda" and "cuda:0".</summary>
+    private static string DeviceKey(Device device) =>
+        $"{device.type}:{(device.type == DeviceType.CUDA && device.index < 0 ? 0 : device.index)}";
 
     public (long BaseParameters, long DeltaParameters) CountParameters(string architecture, DeltaConfig delta)
     {
@@ -128,12 +151,16 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
                 $"Unknown weights '{weights}' for '{entry.Info.Name}'. Valid: {string.Join("; ", weightSources.Select(s => s.Description))}" +
                 (entry.Info.PretrainedWeights.Count > 0 ? $"; pretrained for this architecture: {string.Join(", ", entry.Info.PretrainedWeights)}." : "."));
         var model = DefaultGenerator.LeftAlone(() => entry.Build(outputStride));
-        var preprocessing = source.Load(model, weights, entry.Info);
-        foreach (var p in model.parameters()) p.requires_grad = false;
-        model.eval();
-        var identity = new BaseIdentity(entry.Info.Name, weights, BaseWeightsHash.Compute(model));
-        model.to(device);
-        return new SharedBase(model, entry.Info, identity, preprocessing, outputStride, device);
+        try
+        {
+            var preprocessing = source.Load(model, weights, entry.Info);
+            foreach (var p in model.parameters()) p.requires_grad = false;
+            model.eval();
+            var identity = new BaseIdentity(entry.Info.Name, weights, BaseWeightsHash.Compute(model));
+            model.to(device);
+            return new SharedBase(model, entry.Info, identity, preprocessing, outputStride, device);
+        }
+        catch { model.Dispose(); throw; }                  // a bad weights file must not leave a whole model behind
     }
 
     /// <summary>A private, trainable copy of the shared base (full fine-tuning baselines): same architecture and

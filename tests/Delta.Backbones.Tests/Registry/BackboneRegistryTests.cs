@@ -244,6 +244,34 @@ public class BackboneRegistryTests
     }
 
     [Fact]
+    public void SharedBasesAreKeyedByWhatTheWeightsAreNotHowTheyAreSpelled()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var random = registry.GetBase(Tiny());
+        Assert.Same(random, registry.GetBase(Tiny() with { Weights = "Random" }));          // sources match names case-insensitively
+        Assert.Same(random, registry.GetBase(Tiny() with { Device = torch.CPU }));
+
+        // A weights file: the same file by a relative and an absolute path is one base; rewritten in place with other
+        // weights (a long-running host), it is loaded anew instead of served from the cache.
+        var dir = Directory.CreateTempSubdirectory("delta-weights-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "w.safetensors");
+            using (var scope = NewDisposeScope())
+                global::Delta.Backbones.Weights.StateDictFile.Write(path, random.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone()));
+            var fromFile = registry.GetBase(Tiny() with { Weights = path });
+            Assert.Equal(random.Identity.WeightsSha256, fromFile.Identity.WeightsSha256);
+            Assert.Same(fromFile, registry.GetBase(Tiny() with { Weights = Path.GetRelativePath(Environment.CurrentDirectory, path) }));
+            using (var scope = NewDisposeScope())
+                global::Delta.Backbones.Weights.StateDictFile.Write(path, random.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.dtype == ScalarType.Float32 ? kv.Value + 1 : kv.Value.clone()));
+            File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path).AddSeconds(1));   // coarse timestamps
+            var rewritten = registry.GetBase(Tiny() with { Weights = path });
+            Assert.NotEqual(fromFile.Identity.WeightsSha256, rewritten.Identity.WeightsSha256);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void TrainableBaseIsAPrivateCopyThatTrainsWhileTheSharedBaseDoesNot()
     {
         using var registry = BackboneRegistry.CreateDefault();
