@@ -92,12 +92,22 @@ public class BatchLoaderTests
         foreach (var b in Loader(data, 7, workers: 2, transform: t).Epoch(0)) b.Dispose();   // warm-up
         Settle();
         var before = Tensor.TotalCount;
-        for (int e = 0; e < 3; e++)
-            foreach (var b in Loader(data, 7, shuffle: true, workers: 2, transform: t).Epoch(e)) b.Dispose();
-        foreach (var b in Loader(data, 7, shuffle: true).Epoch(0)) b.Dispose();
-        foreach (var b in Loader(data, 3, workers: 2, transform: t).Epoch(0)) { b.Dispose(); break; }     // stops the workers, frees the queue
-        Settle();
-        Assert.Equal(before, Tensor.TotalCount);
+        // The GC held off while counting: workers create tensors on their own threads (so per-thread statistics would
+        // not balance), and a collection in between would let finalizers release tensors the loader leaked.
+        Assert.True(GC.TryStartNoGCRegion(64_000_000), "could not hold the GC off for the count");
+        try
+        {
+            for (int e = 0; e < 3; e++)
+                foreach (var b in Loader(data, 7, shuffle: true, workers: 2, transform: t).Epoch(e)) b.Dispose();
+            foreach (var b in Loader(data, 7, shuffle: true).Epoch(0)) b.Dispose();
+            foreach (var b in Loader(data, 3, workers: 2, transform: t).Epoch(0)) { b.Dispose(); break; }     // stops the workers, frees the queue
+            Assert.Equal(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);   // no collection ran
+            Assert.Equal(before, Tensor.TotalCount);
+        }
+        finally
+        {
+            if (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+        }
     }
 
     [Fact]
