@@ -43,7 +43,13 @@ public sealed class PluginCatalogTests : IDisposable
         Assert.True(typeof(ITaskOptions).IsAssignableFrom(plugin.OptionsType));
         var options = (ITaskOptions)Activator.CreateInstance(plugin.OptionsType)!;
         Assert.Empty(options.Validate());
-        Assert.Same(typeof(TorchSharp.torch).Assembly, AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == "TorchSharp"));
+        // TorchSharp and the contracts as the plugin's own load context resolves them (asked directly: the plugin itself
+        // never touches a tensor, so listing the process's assemblies would prove nothing) are the host's assemblies,
+        // or tensors and options could not cross between host and plugin.
+        var pluginContext = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(plugin.GetType().Assembly)!;
+        Assert.NotSame(System.Runtime.Loader.AssemblyLoadContext.Default, pluginContext);              // really loaded apart
+        Assert.Same(typeof(TorchSharp.torch).Assembly, pluginContext.LoadFromAssemblyName(typeof(TorchSharp.torch).Assembly.GetName()));
+        Assert.Same(typeof(ITaskOptions).Assembly, pluginContext.LoadFromAssemblyName(typeof(ITaskOptions).Assembly.GetName()));
     }
 
     [Fact]
