@@ -74,7 +74,7 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
             var kind = FrozenCopyKind.Of(request);
             var copy = kind.IsExact ? null : shared.Copy(kind);
             return new DeltaBackbone(shared, baseModel, baseFrozen: !request.TrainableBase, module, request.Delta, request.Device, copy, kind,
-                RandomGateDraws(deltaStages, request));
+                [.. RandomGateDraws(deltaStages, request), .. DropPathDraws(request.TrainableBase ? baseModel : null, request)]);
         }
         catch { module.Dispose(); throw; }                 // the Δ-stages and a trainable copy, never the shared base
     }
@@ -87,6 +87,17 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
         if (random.Count == 0) return [];
         var draws = new Generator(unchecked((ulong)request.Seed + 0x9E3779B97F4A7C15UL), request.Device);
         foreach (var gates in random) gates.Draws = draws;
+        return [draws];
+    }
+
+    /// <summary>One generator on the request's device for a trainable copy's drop-path layers (ConvNeXt; none where
+    /// there are none), on a stream of its own: a frozen base never trains, so only a trainable copy draws.</summary>
+    private static IReadOnlyList<Generator> DropPathDraws(StagedBackbone? trainable, BackboneRequest request)
+    {
+        var layers = trainable?.modules().OfType<Architectures.ConvNeXts.StochasticDepth>().Where(d => d.Probability > 0).ToList() ?? [];
+        if (layers.Count == 0) return [];
+        var draws = new Generator(unchecked((ulong)request.Seed + 2 * 0x9E3779B97F4A7C15UL), request.Device);
+        foreach (var layer in layers) layer.Draws = draws;
         return [draws];
     }
 

@@ -1,4 +1,6 @@
+using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Training;
+using Delta.Backbones.Registry;
 using Delta.Backbones.Architectures.ConvNeXts;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -102,5 +104,30 @@ public class ConvNeXtTests
         var y = ln.call(x).flatten();
         var std = Math.Sqrt(1.25 + 1e-6);                                          // biased variance of 1..4
         Assert.True(y.allclose(tensor(new float[] { (float)(-1.5 / std), (float)(-0.5 / std), (float)(0.5 / std), (float)(1.5 / std) }), atol: 1e-6));
+    }
+
+    /// <summary>A trainable ConvNeXt copy (full fine-tuning) draws its drop-path masks from a generator of the task's,
+    /// seeded from the request: the same seed gives the same training-mode output whatever libtorch's default generator
+    /// holds, and the generator is among the backbone's Generators (checkpointed with the task).</summary>
+    [Fact]
+    public void ATrainableCopysDropPathDrawsFromTheTasksOwnGenerator()
+    {
+        using var registry = BackboneRegistry.CreateDefault();
+        var request = new BackboneRequest { Architecture = "tiny_convnext", Delta = DeltaConfig.None, TrainableBase = true, Seed = 3 };
+        Tensor TrainingOutput(long defaultSeed)
+        {
+            using var backbone = registry.CreateDelta(request);
+            Assert.Single(backbone.Generators);
+            backbone.Train(true);
+            using (DefaultGenerator.Seeded(defaultSeed)) { }                           // another state of the default generator
+            using var noGrad = no_grad();
+            return backbone.Forward(TestTensors.Input(8, 32)).Pooled.clone();
+        }
+        using var scope = NewDisposeScope();
+        var a = TrainingOutput(1);
+        var b = TrainingOutput(2);
+        Assert.True(a.Equals(b), "drop-path draws depended on the default generator");
+        using var frozen = registry.CreateDelta(request with { TrainableBase = false, Delta = new DeltaConfig { Stages = 1 } });
+        Assert.Empty(frozen.Generators);                                               // a frozen base never drops paths
     }
 }
