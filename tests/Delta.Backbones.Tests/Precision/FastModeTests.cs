@@ -12,8 +12,10 @@ public class FastModeTests
 {
     /// <summary>Documented tolerance of the fast mode on the test-size networks: the largest |fast − fp32| of the pooled
     /// features is at most this fraction of the largest |fp32| value (bf16 keeps 8 significant bits, ~0.4 % per
-    /// rounding; the tiny networks stack ~20 rounded layers). docs/PERFORMANCE.md has the figure on the real ResNet-18.</summary>
-    private const double RelativeTolerance = 0.05;
+    /// rounding; the tiny networks stack ~20 rounded layers). Measured: 0.58 % (tiny_resnet), 0.47 % (tiny_bottleneck),
+    /// 0.78 % (tiny_convnext); the bound leaves 2.5x that, tight enough that a stage left in bf16 where fp32 is promised
+    /// (or a missed cast) shows. docs/PERFORMANCE.md has the figure on the real ResNet-18.</summary>
+    private const double RelativeTolerance = 0.02;
 
     private static BackboneRequest Request(string arch, BackbonePrecision precision, bool channelsLast = false, bool batchNorm = false, int stages = 4) => new()
     {
