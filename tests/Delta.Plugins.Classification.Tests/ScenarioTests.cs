@@ -31,6 +31,9 @@ public sealed class ScenarioTests : IDisposable
             Assert.True(result.BaseLogitsIdentical);
             Assert.Equal(result.BaseBefore, result.BaseAfter);
             Assert.True(result.TrainableParameters > 0);
+            // …and the patch learned the new task: chance is 1/3 on its 18 test images (measured: 11 of 18, loss 1.096 → 0.980).
+            Assert.True(result.Patched >= 0.5, $"patched top-1 {result.Patched:P1}: the Δ patch learned nothing");
+            Assert.True(result.EpochLosses[^1] < result.EpochLosses[0], $"epoch losses {string.Join(", ", result.EpochLosses)} did not fall");
         }
     }
 
