@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 namespace Delta.Plugins.FasterRcnn.Model;
 
 /// <summary>
-/// RoIAlign (Mask R-CNN, He et al. 2017) with torchvision's aligned=True semantics, built from batched gathers (no
-/// per-RoI loop), so gradients flow to the features through index_select (backward = index_add).
+/// RoIAlign (Mask R-CNN, He et al. 2017) as torchvision's roi_align computes it with aligned=True (detectron2's
+/// ROIAlignV2: the half-pixel shift below), built from batched gathers (no per-RoI loop), so gradients flow to the
+/// features through index_select (backward = index_add). torchvision's own Faster R-CNN (MultiScaleRoIAlign) calls
+/// roi_align with aligned=False, which samples half a pixel off from this: heads are trained here from scratch, so
+/// this matters only when comparing with, or importing heads from, torchvision's detector.
 /// Convention (half-pixel): a box coordinate x in image pixels maps to the continuous feature coordinate
 /// x * scale - 0.5, where feature sample k's centre sits at k (pixel k covers [k - 0.5, k + 0.5)). Each of the P x P
 /// bins averages s x s bilinear samples at the bin's regular sub-grid centres. Samples outside [-1, H] x [-1, W] are 0;
