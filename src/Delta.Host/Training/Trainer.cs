@@ -52,9 +52,11 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
             logger.LogInformation("Resumed from {Dir} at epoch {Epoch}, step {Step}.", loop.CheckpointDir, position.Epoch + 1, position.Step);
         }
 
+        int epochsWithoutImprovement = position.EpochsWithoutImprovement;
+        if (resumed) StopIfAlreadyDone(loop, hyper, state, epochsWithoutImprovement);
+
         var hooks = new List<ITrainHook>(loop.Hooks);
         var progress = loop.Progress is null ? null : new ProgressReporter(loop.Progress, loop.ItemsPerBatch > 0 ? loop.ItemsPerBatch : hyper.BatchSize);
-        int epochsWithoutImprovement = position.EpochsWithoutImprovement;
         foreach (var hook in hooks) hook.OnStart(state);
 
         var pending = new List<(long Step, int Epoch, Tensor Values, double Lr, double Seconds)>();
@@ -174,6 +176,24 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         return loop.Validate();
+    }
+
+    /// <summary>A checkpoint written after the run had stopped (maxSteps reached, or early stopping's patience used up:
+    /// the end-of-epoch save records the position after it) resumes to no further step: the stop is re-derived from the
+    /// position, so that a resumed run ends exactly where the uninterrupted one did.</summary>
+    private static void StopIfAlreadyDone<TBatch>(TrainLoop<TBatch> loop, TrainingHyperParameters hyper, TrainState state, int epochsWithoutImprovement)
+        where TBatch : IDisposable
+    {
+        if (hyper.MaxSteps > 0 && state.Step >= hyper.MaxSteps)
+        {
+            state.StopRequested = true;
+            state.StopReason = $"reached maxSteps = {hyper.MaxSteps}";
+        }
+        else if (loop.Monitor is not null && hyper.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= hyper.EarlyStoppingPatience)
+        {
+            state.StopRequested = true;
+            state.StopReason = $"early stopping: {loop.Monitor} did not improve for {epochsWithoutImprovement} epochs (best {state.BestMonitor:G6})";
+        }
     }
 
     private void UpdateEarlyStopping<TBatch>(TrainLoop<TBatch> loop, TrainingHyperParameters hyper, TrainState state,

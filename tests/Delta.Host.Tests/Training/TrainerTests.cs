@@ -242,6 +242,34 @@ public sealed class TrainerTests : IDisposable
         public void OnStep(StepReport report, TrainState state) { if (report.Step == step) cts.Cancel(); }
     }
 
+    /// <summary>A run that stopped (maxSteps, early stopping) and is resumed from its last checkpoint — a requeued job
+    /// whose host died after training but before the patch was saved — trains no further step.</summary>
+    [Fact]
+    public void AResumedRunThatHadAlreadyStoppedTrainsNoFurtherStep()
+    {
+        var ckpt = Path.Combine(dir, "stopped");
+        var task = new Task(3);
+        var byMaxSteps = new TrainingHyperParameters { Epochs = 4, MaxSteps = 8 };                 // stops at the end of epoch 1
+        Assert.Equal(8, new Trainer().Fit(Loop(task, byMaxSteps, checkpoints: ckpt), CancellationToken.None).Steps);
+        var after = Hash(task.Head);
+        var resumed = new Trainer().Fit(Loop(task, byMaxSteps, checkpoints: ckpt, resume: true), CancellationToken.None);
+        Assert.True(resumed.Resumed);
+        Assert.Equal(8, resumed.Steps);
+        Assert.Equal(after, Hash(task.Head));
+
+        var ckpt2 = Path.Combine(dir, "early");
+        var patient = new TrainingHyperParameters { Epochs = 6, EarlyStoppingPatience = 1 };
+        var flat = () => (IReadOnlyDictionary<string, double>)new Dictionary<string, double> { ["score"] = 1 };   // never improves
+        var stopped = new Trainer().Fit(Loop(task, patient, checkpoints: ckpt2, validate: flat, monitor: "score"), CancellationToken.None);
+        Assert.True(stopped.StoppedEarly);
+        Assert.Equal(16, stopped.Steps);                                                          // 2 epochs: best, then no gain
+        after = Hash(task.Head);
+        var again = new Trainer().Fit(Loop(task, patient, checkpoints: ckpt2, resume: true, validate: flat, monitor: "score"), CancellationToken.None);
+        Assert.Equal(16, again.Steps);
+        Assert.True(again.StoppedEarly);
+        Assert.Equal(after, Hash(task.Head));
+    }
+
     [Fact]
     public void ResumeAfterCancellationEqualsAnUninterruptedRunExactly()
     {
