@@ -38,6 +38,8 @@ public sealed class HostJobValidator(CliEnvironment env) : IJobValidator
         try { job = JobJson.Validate(jobJson, "job", env); }
         catch (BadInputException e) { throw new JobValidationException(e.Message.Split(Environment.NewLine)); }
         // The original text is stored: the executor validates it again when the job runs (files may have changed).
-        return new JobSubmission(job.Spec.Name, job.Spec.Device, jobJson, idempotencyKey);
+        // The device goes in under its canonical name: workers claim by exact match, so "CPU" or "cuda" as written
+        // would wait forever on a host serving "cpu" or "cuda:0".
+        return new JobSubmission(job.Spec.Name, DeviceParser.Name(job.Device), jobJson, idempotencyKey);
     }
 }
