@@ -1,6 +1,7 @@
 using Delta.Host.Cli;
 using Delta.Host.Service;
 using Delta.Host.Tests.Support;
+using Delta.Service.Jobs;
 using Delta.Service.Store;
 using Microsoft.Extensions.Configuration;
 
@@ -36,6 +37,17 @@ public sealed class HostJobValidatorTests : IDisposable
     }
 
     /// <summary>Also: the configured list replaces the default ["cpu"] (binding alone appended to it).</summary>
+    /// <summary>Over HTTP a validation crash was a 500: a null key (NullReferenceException) or a path that is none
+    /// (Path.GetFullPath's ArgumentException) is a problem with the job, answered like every other.</summary>
+    [Theory]
+    [InlineData("\"hyper\": { \"epochs\": 1 }", "\"hyper\": null", "job: hyper: must not be null")]
+    [InlineData("\"dataset\": \"set\"", "\"dataset\": \"se\\u0000t\"", "job: ")]
+    public void A_job_that_crashes_a_check_is_a_validation_problem(string replace, string by, string expected)
+    {
+        var e = Assert.Throws<JobValidationException>(() => new HostJobValidator(Env).Validate(Job("cpu").Replace(replace, by, StringComparison.Ordinal), null));
+        Assert.StartsWith(expected, Assert.Single(e.Problems));
+    }
+
     [Fact]
     public void Service_devices_are_made_canonical_too()
     {
