@@ -97,7 +97,9 @@ public static class Checkpoint
             optimizer.load_state_dict(reader);
             return new CheckpointPosition(epoch, stepInEpoch, step, hasBest ? best : null, patience);
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException)
+        // Damaged bytes fail wherever the reader happens to be: a missing entry (KeyNotFoundException), a tensor type
+        // that does not exist (TorchSharp's ExternalException), a short read. Whatever it is, the user needs the file.
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new InvalidDataException($"{path}: cannot resume from this checkpoint: {e.Message}", e);
         }

@@ -53,4 +53,43 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains(value, new float?[] { 0, 1 });
         Assert.Equal([Checkpoint.FileName], Directory.GetFiles(dir).Select(Path.GetFileName));   // no temporary file left behind
     }
+
+    /// <summary>A real checkpoint (Adam moments, a loop generator), damaged in the ways a torn copy or a disk error leaves
+    /// it. Every one is refused naming the file; a missing RNG entry (KeyNotFoundException) and a tensor of a type
+    /// that does not exist (TorchSharp's own exception) escaped the old filter without it.</summary>
+    [Theory]
+    [InlineData("cut in half")]
+    [InlineData("RNG entry renamed")]
+    [InlineData("tensor type garbled")]
+    public void A_damaged_checkpoint_is_refused_naming_the_file(string damage)
+    {
+        using var model = nn.Linear(3, 2);
+        using var optimizer = optim.Adam(model.parameters(), 0.1);
+        using (var loss = model.forward(ones(4, 3)).sum()) loss.backward();
+        optimizer.step();                                                  // Adam has moment tensors to save now
+        using var generator = new Generator(7);
+        Checkpoint.Save(dir, Position, model.state_dict(), optimizer, [generator]);
+        var path = Checkpoint.PathIn(dir);
+        var bytes = File.ReadAllBytes(path);
+        switch (damage)
+        {
+            case "cut in half": bytes = bytes[..(bytes.Length / 2)]; break;
+            case "RNG entry renamed": bytes[IndexAfter(bytes, "\u0003rng") - 1] = (byte)'X'; break;
+            // The byte after a key is its tensor's ScalarType code; 0x7F names none.
+            case "tensor type garbled": bytes[IndexAfter(bytes, "\u0006weight")] = 0x7F; break;
+        }
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir, _ => true, optimizer, [generator]));
+        Assert.StartsWith($"{path}: cannot resume from this checkpoint:", e.Message);
+    }
+
+    /// <summary>The index just past the first occurrence of <paramref name="text"/>'s bytes.</summary>
+    private static int IndexAfter(byte[] bytes, string text)
+    {
+        var needle = System.Text.Encoding.UTF8.GetBytes(text);
+        var at = bytes.AsSpan().IndexOf(needle);
+        Assert.True(at >= 0, $"'{text}' not in the checkpoint");
+        return at + needle.Length;
+    }
 }
