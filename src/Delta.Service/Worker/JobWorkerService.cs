@@ -47,6 +47,7 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
                 if (stale > 0) log.LogWarning("Requeued {Count} job(s) whose lease expired", stale);
                 var job = await store.ClaimNextAsync(device, options.HostId, options.Lease, stoppingToken);
                 if (job is null) { await Task.Delay(options.Poll, stoppingToken); continue; }
+                if (job.Attempts > options.MaxAttempts) { await GiveUpAsync(job); continue; }
                 await RunAsync(job, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
@@ -60,13 +61,25 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         log.LogInformation("Worker for device {Device} stopped", device);
     }
 
+    /// <summary>
+    /// A job claimed more than <see cref="ServiceOptions.MaxAttempts"/> times never reached an outcome: the process died
+    /// under it (a native crash, the OOM killer), lost its lease, or was stopped. Running it again would, for the first
+    /// two, take the host down or hold the device forever; it fails instead, before any of its code runs.
+    /// </summary>
+    private async Task GiveUpAsync(JobRecord job)
+    {
+        var error = $"gave up after {options.MaxAttempts} attempts (Service:MaxAttempts); none ended with an outcome";
+        log.LogError("Job {Id} ({Name}): {Error}", job.Id, job.Name, error);
+        await store.AppendLogAsync(job.Id, $"failed: {error}", CancellationToken.None);
+        await store.CompleteAsync(job.Id, options.HostId, JobOutcome.Failed(error), CancellationToken.None);
+    }
+
     private async Task RunAsync(JobRecord job, CancellationToken stoppingToken)
     {
         var resume = job.Attempts > 1;
         log.LogInformation("Running job {Id} ({Name}) attempt {Attempt}{Resume}", job.Id, job.Name, job.Attempts, resume ? ", resuming" : "");
         var workDir = Path.Combine(Path.GetFullPath(options.StateDir), "jobs", job.Id);
         var checkpointDir = Path.Combine(workDir, "checkpoints");
-        Directory.CreateDirectory(checkpointDir);
 
         using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var userCancelled = false;
@@ -94,6 +107,9 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         JobOutcome? outcome = null;
         try
         {
+            // Inside the try: a folder that cannot be made (disk full, permissions) fails this job. Outside it, the
+            // exception left the job running under this host until its lease ran out, and then it came back.
+            Directory.CreateDirectory(checkpointDir);
             // Training is CPU-bound, synchronous and runs for minutes to days: it gets a thread of its own. On a
             // pool thread it would hold one of the few (as many as cores) the API, the heartbeat and the event
             // pump share, and requests waited for the pool to grow (measured: 0.5-1 s per request on 2 cores).
