@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Delta.Abstractions.Plugins;
 using Delta.Service.Jobs;
 using Delta.Service.Store;
@@ -45,10 +46,11 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
                 // Any host requeues expired leases, so a dead host's job is taken over by a live one.
                 var stale = await store.RequeueStaleAsync(null, stoppingToken);
                 if (stale > 0) log.LogWarning("Requeued {Count} job(s) whose lease expired", stale);
+                var claimedAt = Stopwatch.GetTimestamp();     // the lease runs from no earlier than this
                 var job = await store.ClaimNextAsync(device, options.HostId, options.Lease, stoppingToken);
                 if (job is null) { await Task.Delay(options.Poll, stoppingToken); continue; }
                 if (job.Attempts > options.MaxAttempts) { await GiveUpAsync(job); continue; }
-                await RunAsync(job, stoppingToken);
+                await RunAsync(job, claimedAt, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception e)
@@ -74,7 +76,7 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         await store.CompleteAsync(job.Id, options.HostId, JobOutcome.Failed(error), CancellationToken.None);
     }
 
-    private async Task RunAsync(JobRecord job, CancellationToken stoppingToken)
+    private async Task RunAsync(JobRecord job, long claimedAt, CancellationToken stoppingToken)
     {
         var resume = job.Attempts > 1;
         log.LogInformation("Running job {Id} ({Name}) attempt {Attempt}{Resume}", job.Id, job.Name, job.Attempts, resume ? ", resuming" : "");
@@ -90,17 +92,34 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = Task.Run(async () =>
         {
+            // When the last heartbeat that got through was sent: the lease is held for options.Lease from then, and no
+            // longer. Once that has passed without another, any host may have requeued the job and another may run it.
+            var leaseFrom = claimedAt;
             while (!heartbeatStop.IsCancellationRequested)
             {
                 try
                 {
                     await Task.Delay(options.Heartbeat, heartbeatStop.Token);
-                    var r = await store.HeartbeatAsync(job.Id, options.HostId, options.Lease, heartbeatStop.Token);
+                    var sentAt = Stopwatch.GetTimestamp();
+                    // A call that hangs past the lease (an unreachable database) ends when the lease does.
+                    using var call = CancellationTokenSource.CreateLinkedTokenSource(heartbeatStop.Token);
+                    var leaseLeft = options.Lease - Stopwatch.GetElapsedTime(leaseFrom);
+                    call.CancelAfter(leaseLeft > TimeSpan.Zero ? leaseLeft : TimeSpan.Zero);
+                    var r = await store.HeartbeatAsync(job.Id, options.HostId, options.Lease, call.Token);
                     if (r is null) { leaseLost = true; await jobCts.CancelAsync(); return; }
+                    leaseFrom = sentAt;
                     if (r == true && !userCancelled) { userCancelled = true; await jobCts.CancelAsync(); }
                 }
-                catch (OperationCanceledException) { return; }
-                catch (Exception e) { log.LogWarning(e, "Heartbeat for job {Id} failed; retrying", job.Id); }
+                catch (OperationCanceledException) when (heartbeatStop.IsCancellationRequested) { return; }
+                catch (Exception e) when (Stopwatch.GetElapsedTime(leaseFrom) >= options.Lease)
+                {
+                    // Same as a lease the store says is gone: stop training rather than race the host that may take over.
+                    log.LogError(e, "Heartbeats for job {Id} failed for a whole lease ({Lease}); treating the lease as lost", job.Id, options.Lease);
+                    leaseLost = true;
+                    await jobCts.CancelAsync();
+                    return;
+                }
+                catch (Exception e) { log.LogWarning(e, "Heartbeat for job {Id} failed; retrying until the lease runs out", job.Id); }
             }
         });
 
@@ -121,7 +140,7 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         catch (OperationCanceledException) when (jobCts.IsCancellationRequested)
         {
             if (userCancelled) outcome = JobOutcome.Cancelled();
-            else if (leaseLost) log.LogWarning("Job {Id}: lease lost to another host; abandoned", job.Id);
+            else if (leaseLost) log.LogWarning("Job {Id}: lease lost (taken over, or no heartbeat got through for a whole lease); abandoned", job.Id);
             else log.LogInformation("Job {Id}: host stopping; checkpointed, back in the queue", job.Id);
         }
         catch (Exception e)
