@@ -21,6 +21,9 @@ public sealed class ServiceOptions
     public double LeaseSeconds { get; set; } = 30;
     public double HeartbeatSeconds { get; set; } = 5;
     public double PollSeconds { get; set; } = 1;
+    /// <summary>Claims a job may have before it fails with "gave up after N attempts" instead of running again. Every claim
+    /// counts: after a crash, a lost lease, and also after a graceful stop (the attempt counter cannot tell them apart).</summary>
+    public int MaxAttempts { get; set; } = 3;
     /// <summary>How long graceful shutdown waits for a running job to checkpoint.</summary>
     public double ShutdownTimeoutSeconds { get; set; } = 120;
 
@@ -34,6 +37,7 @@ public sealed class ServiceOptions
         if (HeartbeatSeconds <= 0 || LeaseSeconds <= 0 || PollSeconds <= 0) p.Add("Service: LeaseSeconds, HeartbeatSeconds and PollSeconds must be > 0.");
         if (HeartbeatSeconds * 2 > LeaseSeconds) p.Add($"Service:HeartbeatSeconds ({HeartbeatSeconds}) must be at most half of LeaseSeconds ({LeaseSeconds}), or a live host loses its lease.");
         if (Devices.Count == 0) p.Add("Service:Devices is empty.");
+        if (MaxAttempts < 1) p.Add($"Service:MaxAttempts ({MaxAttempts}) must be at least 1.");
         if (Store is not ("sqlite" or "postgres")) p.Add($"Service:Store: '{Store}' is not one of sqlite, postgres.");
         if (Store == "postgres" && string.IsNullOrWhiteSpace(ConnectionString)) p.Add("Service:ConnectionString is required with Store=postgres.");
         if (string.IsNullOrWhiteSpace(HostId)) p.Add("Service:HostId is empty.");

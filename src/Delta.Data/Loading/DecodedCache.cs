@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Delta.Data.Datasets;
+using Delta.Data.IO;
 using Microsoft.Win32.SafeHandles;
 using static TorchSharp.torch;
 
@@ -92,40 +93,36 @@ public sealed class DecodedCache : IImageDataset, IDisposable
         return c;
     }
 
-    /// <summary>Decodes every item (in parallel), writes a temporary file and renames it into place, so a crash never leaves a half cache.</summary>
+    /// <summary>Decodes every item (in parallel) into a new cache file, written atomically (<see cref="AtomicFile"/>), so a
+    /// crash never leaves a half cache and builders running at once do not collide.</summary>
     private static int Build(IImageDataset source, int size, string path, int workers)
     {
         if (source.Count == 0) throw new InvalidDataException($"{source.Name}: nothing to cache (empty dataset).");
         int channels;
         using (var first = source.Load(0)) channels = (int)first.shape[0] == 1 ? 1 : 3;
         var itemBytes = channels * size * size;
-        var tmp = path + $".{Environment.ProcessId}.tmp";
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var f = File.OpenHandle(tmp, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.None, HeaderBytes + (long)source.Count * itemBytes))
+            var f = stream.SafeFileHandle;   // positional writes from the decoding threads
+            var header = new byte[HeaderBytes];
+            Magic.CopyTo(header, 0);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), source.Count);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), channels);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), size);
+            RandomAccess.Write(f, header, 0);
+            Parallel.For(0, source.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers) }, i =>
             {
-                var header = new byte[HeaderBytes];
-                Magic.CopyTo(header, 0);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), source.Count);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), channels);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), size);
-                RandomAccess.Write(f, header, 0);
-                Parallel.For(0, source.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers) }, i =>
+                using var scope = NewDisposeScope();
+                var x = Transforms.Resize.To(source.Load(i), size, size);
+                if (x.shape[0] != channels)
                 {
-                    using var scope = NewDisposeScope();
-                    var x = Transforms.Resize.To(source.Load(i), size, size);
-                    if (x.shape[0] != channels)
-                    {
-                        if (x.shape[0] == 1) x = x.expand(3, -1, -1);
-                        else throw new InvalidDataException($"{source.Name}: item {i} has {x.shape[0]} channels, item 0 has {channels}.");
-                    }
-                    var bytes = x.mul(255f).round_().clamp_(0, 255).to_type(ScalarType.Byte).contiguous();
-                    RandomAccess.Write(f, bytes.bytes, HeaderBytes + (long)i * itemBytes);
-                });
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally { if (File.Exists(tmp)) File.Delete(tmp); }
+                    if (x.shape[0] == 1) x = x.expand(3, -1, -1);
+                    else throw new InvalidDataException($"{source.Name}: item {i} has {x.shape[0]} channels, item 0 has {channels}.");
+                }
+                var bytes = x.mul(255f).round_().clamp_(0, 255).to_type(ScalarType.Byte).contiguous();
+                RandomAccess.Write(f, bytes.bytes, HeaderBytes + (long)i * itemBytes);
+            });
+        }, preallocationSize: HeaderBytes + (long)source.Count * itemBytes);
         return channels;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Delta.Data.IO;
 
 namespace Delta.Data.Voc;
 
@@ -53,25 +54,12 @@ public static class PalettePng
 
     private static void WriteAtomically(string path, MemoryStream content)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        // Same folder as the target, so the rename is atomic on one file system; a unique name, so concurrent writers never share it.
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                content.Position = 0;
-                content.CopyTo(file);
-                file.Flush(true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } // best effort; the original error is what matters
-            throw;
-        }
+            content.Position = 0;
+            content.CopyTo(file);
+        });
     }
 
     /// <summary>Reads an 8-bit palette (or 8-bit greyscale) PNG and returns its per-pixel index values.</summary>

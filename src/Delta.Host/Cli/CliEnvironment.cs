@@ -13,12 +13,14 @@ namespace Delta.Host.Cli;
 /// process (so every task shares its frozen bases), logging.</summary>
 public sealed class CliEnvironment(DeltaPaths paths, PluginCatalog catalog, ILoggerFactory loggers) : IDisposable
 {
-    private BackboneRegistry? registry;
+    // `delta serve` reads the registry from HTTP validation threads and device loops at once: built once, under a lock,
+    // so every job shares one set of frozen bases and no second registry is left undisposed.
+    private readonly Lazy<BackboneRegistry> registry = new(BackboneRegistry.CreateDefault, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public DeltaPaths Paths { get; } = paths;
     public PluginCatalog Catalog { get; } = catalog;
     public ILoggerFactory Loggers { get; } = loggers;
-    public BackboneRegistry Registry => registry ??= BackboneRegistry.CreateDefault();
+    public BackboneRegistry Registry => registry.Value;
     public PatchStore Patches => new(Paths.PatchesPath);
 
     /// <summary>A plugin's context; <paramref name="mode"/> other than exact wraps the registry in a
@@ -34,5 +36,8 @@ public sealed class CliEnvironment(DeltaPaths paths, PluginCatalog catalog, ILog
         Trainer = new Trainer(Loggers.CreateLogger<Trainer>()),
     };
 
-    public void Dispose() => registry?.Dispose();
+    public void Dispose()
+    {
+        if (registry.IsValueCreated) registry.Value.Dispose();
+    }
 }

@@ -16,8 +16,14 @@ public static class PluginOptions
         else
         {
             if (!File.Exists(file)) throw new BadInputException($"Options file not found: {file}");
-            try { options = (ITaskOptions)JsonNode.Parse(File.ReadAllText(file))!.Deserialize(plugin.Plugin.OptionsType, JobFile.JsonOptions)!; }
-            catch (JsonException e) { throw new BadInputException($"{file}: {e.Message}"); }
+            try
+            {
+                // "null" parses to no node at all: said so here rather than as a NullReferenceException.
+                var node = JsonNode.Parse(File.ReadAllText(file)) as JsonObject
+                    ?? throw new BadInputException($"{file}: an options file is a JSON object.");
+                options = (ITaskOptions)node.Deserialize(plugin.Plugin.OptionsType, JobFile.JsonOptions)!;
+            }
+            catch (JsonException e) { throw new BadInputException($"{file}: {JobFile.Describe(e)}"); }
         }
         var problems = options.Validate().ToList();
         if (problems.Count > 0) throw new BadInputException(problems.Select(p => $"{file ?? "options"}: {p}"));

@@ -26,4 +26,9 @@ public static class DeviceParser
         }
         throw new BadInputException($"{key}: '{text}' is not a device (use cpu, cuda or cuda:N).");
     }
+
+    /// <summary>The one spelling of a parsed device, "cpu" or "cuda:N": what the service queues a job under and what its
+    /// workers claim by, so "CPU", " cuda" and "cuda:0" all reach the same worker.</summary>
+    public static string Name(torch.Device device) =>
+        device.type == DeviceType.CPU ? "cpu" : $"cuda:{Math.Max(0, device.index)}";
 }

@@ -26,6 +26,9 @@ public static class JobFile
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             ReadCommentHandling = JsonCommentHandling.Skip,
             AllowTrailingCommas = true,
+            // JSON null would otherwise reach every non-nullable key ("delta": null) and the checks that read it would
+            // throw NullReferenceException; refused here, the error names the key (see Describe).
+            RespectNullableAnnotations = true,
         };
         return o;
     }
@@ -33,17 +36,23 @@ public static class JobFile
     public static ValidatedJob Load(string path, PluginCatalog catalog, IBackboneRegistry registry, string dataRoot, string? deviceOverride = null)
     {
         if (!File.Exists(path)) throw new BadInputException($"Job file not found: {path}");
+        return Parse(File.ReadAllText(path), path, catalog, registry, dataRoot, deviceOverride);
+    }
+
+    /// <summary>A job's JSON text, from a file or an HTTP request (<paramref name="source"/> prefixes every message).</summary>
+    public static ValidatedJob Parse(string json, string source, PluginCatalog catalog, IBackboneRegistry registry, string dataRoot, string? deviceOverride = null)
+    {
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new BadInputException($"{path}: not valid JSON: {e.Message}"); }
-        if (root is not JsonObject obj) throw new BadInputException($"{path}: a job file is a JSON object.");
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new BadInputException($"{source}: not valid JSON: {e.Message}"); }
+        if (root is not JsonObject obj) throw new BadInputException($"{source}: a job is a JSON object.");
         var optionsNode = obj["options"];
         obj.Remove("options");
         JobSpec spec;
-        try { spec = obj.Deserialize<JobSpec>(JsonOptions) ?? throw new BadInputException($"{path}: empty job."); }
-        catch (JsonException e) { throw new BadInputException($"{path}: {Describe(e)}"); }
-        catch (ArgumentException e) { throw new BadInputException($"{path}: {e.Message}"); }
-        return Validate(spec, optionsNode, path, catalog, registry, dataRoot, deviceOverride);
+        try { spec = obj.Deserialize<JobSpec>(JsonOptions) ?? throw new BadInputException($"{source}: empty job."); }
+        catch (JsonException e) { throw new BadInputException($"{source}: {Describe(e)}"); }
+        catch (ArgumentException e) { throw new BadInputException($"{source}: {e.Message}"); }
+        return Validate(spec, optionsNode, source, catalog, registry, dataRoot, deviceOverride);
     }
 
     public static ValidatedJob Validate(JobSpec spec, JsonNode? optionsNode, string source, PluginCatalog catalog, IBackboneRegistry registry, string dataRoot, string? deviceOverride = null)
@@ -102,9 +111,12 @@ public static class JobFile
         weights.Contains('/') || weights.Contains('\\') || Path.HasExtension(weights);
 
     /// <summary>JSON errors in the user's terms: "unknown key 'hyper.lr'", "hyper.epochs: expected a number".</summary>
-    private static string Describe(JsonException e)
+    public static string Describe(JsonException e)
     {
         var key = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+        if (e.Message.Contains("doesn't allow setting null values", StringComparison.Ordinal)
+            || e.Message.Contains("doesn't allow getting null values", StringComparison.Ordinal))
+            return $"{(key.Length > 0 ? key : "the value")}: must not be null.";
         if (e.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
         {
             var start = e.Message.IndexOf('\'');

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Delta.Abstractions.Plugins;
 using Delta.Host.Cli;
 using Delta.Host.Jobs;
 using Delta.Service.Jobs;
@@ -13,20 +10,8 @@ namespace Delta.Host.Service;
 /// </summary>
 public static class JobJson
 {
-    public static ValidatedJob Validate(string json, string source, CliEnvironment env)
-    {
-        JsonNode? root;
-        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new BadInputException($"{source}: not valid JSON: {e.Message}"); }
-        if (root is not JsonObject obj) throw new BadInputException($"{source}: a job is a JSON object.");
-        var optionsNode = obj["options"];
-        obj.Remove("options");
-        JobSpec spec;
-        try { spec = obj.Deserialize<JobSpec>(JobFile.JsonOptions) ?? throw new BadInputException($"{source}: empty job."); }
-        catch (JsonException e) { throw new BadInputException($"{source}: {(e.Path is { Length: > 1 } p ? p.TrimStart('$', '.') + ": " : "")}{e.Message.Split(" Path:")[0]}"); }
-        catch (ArgumentException e) { throw new BadInputException($"{source}: {e.Message}"); }
-        return JobFile.Validate(spec, optionsNode, source, env.Catalog, env.Registry, env.Paths.DataRoot);
-    }
+    public static ValidatedJob Validate(string json, string source, CliEnvironment env) =>
+        JobFile.Parse(json, source, env.Catalog, env.Registry, env.Paths.DataRoot);
 }
 
 /// <summary>The service's <see cref="IJobValidator"/>: HTTP submissions pass the CLI's checks.</summary>
@@ -37,7 +22,12 @@ public sealed class HostJobValidator(CliEnvironment env) : IJobValidator
         ValidatedJob job;
         try { job = JobJson.Validate(jobJson, "job", env); }
         catch (BadInputException e) { throw new JobValidationException(e.Message.Split(Environment.NewLine)); }
+        // A check that crashed on this job's content (a path with a NUL byte, say) says something about the job, not
+        // the service: the submitter gets 400 and the message, not a bare 500.
+        catch (Exception e) when (e is not OperationCanceledException) { throw new JobValidationException([$"job: {e.GetType().Name}: {e.Message}"]); }
         // The original text is stored: the executor validates it again when the job runs (files may have changed).
-        return new JobSubmission(job.Spec.Name, job.Spec.Device, jobJson, idempotencyKey);
+        // The device goes in under its canonical name: workers claim by exact match, so "CPU" or "cuda" as written
+        // would wait forever on a host serving "cpu" or "cuda:0".
+        return new JobSubmission(job.Spec.Name, DeviceParser.Name(job.Device), jobJson, idempotencyKey);
     }
 }

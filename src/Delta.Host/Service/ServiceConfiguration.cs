@@ -1,5 +1,6 @@
 using Delta.Abstractions;
 using Delta.Host.Cli;
+using Delta.Host.Jobs;
 using Delta.Service;
 using Microsoft.Extensions.Configuration;
 
@@ -21,11 +22,18 @@ public static class ServiceConfiguration
     public static ServiceOptions Options(CliEnvironment env, IConfiguration configuration)
     {
         var o = new ServiceOptions();
-        configuration.GetSection("Service").Bind(o);
+        var section = configuration.GetSection("Service");
+        section.Bind(o);
+        // Bind adds a configured list to the default ["cpu"] instead of replacing it, so "Devices": ["cuda:0"] also
+        // started a CPU worker: the configured list, when there is one, is the list.
+        if (section.GetSection(nameof(ServiceOptions.Devices)).Get<List<string>>() is { Count: > 0 } devices) o.Devices = devices;
         var baseDir = AssetPaths.RepoRoot ?? Directory.GetCurrentDirectory();
         o.StateDir = Path.GetFullPath(Path.Combine(baseDir, o.StateDir));
         // Downloads: the run outputs and patches the plugins write, and the service's own job folders.
         o.ArtifactRoots = [.. o.ArtifactRoots, env.Paths.OutputPath, env.Paths.PatchesPath];
+        // Workers claim jobs by exact device name and jobs are queued under canonical names (HostJobValidator), so the
+        // workers' names are made canonical too ("CUDA" → "cuda:0"); a device this machine lacks stops the start here.
+        o.Devices = [.. o.Devices.Select(d => DeviceParser.Name(DeviceParser.Parse(d, "Service:Devices")))];
         return o;
     }
 

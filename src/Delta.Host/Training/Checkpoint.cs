@@ -1,4 +1,5 @@
 using Delta.Abstractions.Training;
+using Delta.Data.IO;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -10,8 +11,9 @@ public sealed record CheckpointPosition(int Epoch, long StepInEpoch, long Step, 
 
 /// <summary>
 /// One checkpoint file: position, task tensors (ICheckpointable), optimizer state and the torch RNG state.
-/// Written atomically (temporary file in the same folder, flushed to disk, renamed over the old one), so a
-/// crash at any moment leaves either the previous checkpoint or the new one, never a torn file.
+/// Written atomically (<see cref="AtomicFile"/>: a uniquely named temporary file in the same folder, flushed to disk,
+/// renamed over the old one), so a crash at any moment leaves either the previous checkpoint or the new one, never a
+/// torn file, and two writers never share a temporary file.
 /// Layout: magic, version, position fields, task state dict, RNG states (libtorch's default CPU generator under "rng",
 /// the loop's own generators under "generator.i"), optimizer state.
 /// </summary>
@@ -28,10 +30,9 @@ public static class Checkpoint
     {
         Directory.CreateDirectory(dir);
         var target = PathIn(dir);
-        var tmp = target + $".tmp-{Environment.ProcessId}";
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        using (var writer = new BinaryWriter(stream))
+        AtomicFile.Write(target, stream =>
         {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             writer.Write(Magic);
             writer.Write(Version);
             writer.Write(position.Epoch);
@@ -51,9 +52,7 @@ public static class Checkpoint
             finally { foreach (var t in rng.Values) t.Dispose(); }
             optimizer.save_state_dict(writer);
             writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, target, overwrite: true);
+        });
     }
 
     public static bool Exists(string dir) => File.Exists(PathIn(dir));
@@ -98,7 +97,9 @@ public static class Checkpoint
             optimizer.load_state_dict(reader);
             return new CheckpointPosition(epoch, stepInEpoch, step, hasBest ? best : null, patience);
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException)
+        // Damaged bytes fail wherever the reader happens to be: a missing entry (KeyNotFoundException), a tensor type
+        // that does not exist (TorchSharp's ExternalException), a short read. Whatever it is, the user needs the file.
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new InvalidDataException($"{path}: cannot resume from this checkpoint: {e.Message}", e);
         }

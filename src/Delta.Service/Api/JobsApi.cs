@@ -45,7 +45,7 @@ public static class JobsApi
         app.MapGet("/", async (IJobStore store, CancellationToken ct) => Results.Content(await StatusPage.RenderAsync(store, ct), "text/html; charset=utf-8"));
     }
 
-    private static async Task<IResult> Submit(HttpRequest request, IJobValidator validator, IJobStore store, CancellationToken ct)
+    private static async Task<IResult> Submit(HttpRequest request, IJobValidator validator, IJobStore store, ServiceOptions options, CancellationToken ct)
     {
         if (request.ContentLength > MaxJobBytes) return Results.Json(new { errors = new[] { $"job larger than {MaxJobBytes} bytes" } }, statusCode: 413);
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
@@ -54,6 +54,10 @@ public static class JobsApi
         JobSubmission submission;
         try { submission = validator.Validate(json, key); }
         catch (JobValidationException e) { return Results.BadRequest(new { errors = e.Problems }); }
+        // Only this host's workers are known here, and they claim by exact device name: a job for another device
+        // would be accepted and then never run.
+        if (!options.Devices.Contains(submission.Device, StringComparer.Ordinal))
+            return Results.BadRequest(new { errors = new[] { $"device: '{submission.Device}' is not served by this host. Valid: {string.Join(", ", options.Devices)} (Service:Devices)." } });
         var (job, created) = await store.SubmitAsync(submission, ct);
         return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
     }

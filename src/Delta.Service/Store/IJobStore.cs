@@ -19,11 +19,13 @@ public interface IJobStore
     Task<bool> UpdateProgressAsync(string id, string owner, JobProgress progress, CancellationToken ct = default);
     Task AppendLogAsync(string id, string text, CancellationToken ct = default);
     Task<bool> CompleteAsync(string id, string owner, JobOutcome outcome, CancellationToken ct = default);
-    /// <summary>Puts a running job back in the queue (graceful shutdown: the next claim resumes its checkpoint).</summary>
+    /// <summary>Puts a running job back in the queue (graceful shutdown: the next claim resumes its checkpoint); one whose
+    /// cancel was requested ends cancelled instead.</summary>
     Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct = default);
     /// <summary>Queued jobs are cancelled at once; running ones are flagged and their worker stops them.</summary>
     Task<JobRecord?> RequestCancelAsync(string id, CancellationToken ct = default);
-    /// <summary>Requeues running jobs whose lease expired, or (after a restart) that this owner held.</summary>
+    /// <summary>Requeues running jobs whose lease expired, or (after a restart) that this owner held; those whose cancel
+    /// was requested end cancelled instead. Returns how many it took back, both kinds.</summary>
     Task<int> RequeueStaleAsync(string? formerOwner, CancellationToken ct = default);
     Task<JobRecord?> GetAsync(string id, CancellationToken ct = default);
     Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default);

@@ -23,5 +23,5 @@ public sealed class PostgresDialect : SqlDialect
     // Several hosts claim concurrently: the row lock plus SKIP LOCKED hands each queued row to exactly
     // one transaction; the others skip it instead of waiting on it.
     public override string PickNextQueued =>
-        "SELECT id FROM jobs WHERE state = 'queued' AND device = @device ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED";
+        "SELECT id FROM jobs WHERE state = 'queued' AND device = @device AND cancel_requested = 0 ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED";
 }

@@ -4,6 +4,7 @@ namespace Delta.Service.Store;
 public abstract class SqlDialect
 {
     public abstract string[] Schema { get; }
-    /// <summary>Selects the id of the next queued job for @device, locking it against other claimers.</summary>
+    /// <summary>Selects the id of the next queued job for @device, locking it against other claimers. A row flagged for
+    /// cancellation is never picked (a queue written before requeues honoured the flag may still hold one).</summary>
     public abstract string PickNextQueued { get; }
 }

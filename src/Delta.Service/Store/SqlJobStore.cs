@@ -15,6 +15,12 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
     private const string Columns = "id, name, device, spec, state, idempotency_key, owner, lease_expires, attempts, cancel_requested, error, progress, metrics, artifacts, created, started, finished";
+    /// <summary>Puts a running job down (shutdown, expired lease). One whose cancel was requested ends cancelled: back in the
+    /// queue it would run again with the request forgotten, since only a running job's heartbeat reads the flag.</summary>
+    private const string LetGo =
+        "state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END, " +
+        "error = CASE WHEN cancel_requested = 1 THEN 'cancelled by request' ELSE error END, " +
+        "finished = CASE WHEN cancel_requested = 1 THEN @now ELSE finished END, owner = NULL, lease_expires = NULL";
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
     /// <summary>Runs before the schema statements in the same transaction (PostgreSQL: a lock so two hosts starting together do not race).</summary>
@@ -109,8 +115,8 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     public async Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        return await Exec(c, null, "UPDATE jobs SET state = 'queued', owner = NULL, lease_expires = NULL WHERE id = @id AND owner = @owner AND state = 'running'",
-            ct, ("id", id), ("owner", owner)) == 1;
+        return await Exec(c, null, $"UPDATE jobs SET {LetGo} WHERE id = @id AND owner = @owner AND state = 'running'",
+            ct, ("id", id), ("owner", owner), ("now", Now)) == 1;
     }
 
     public async Task<JobRecord?> RequestCancelAsync(string id, CancellationToken ct = default)
@@ -128,15 +134,17 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     {
         await using var c = await OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var ids = new List<string>();
+        var ids = new List<(string Id, string State)>();
         await using (var cmd = Command(c, tx,
-            "UPDATE jobs SET state = 'queued', owner = NULL, lease_expires = NULL WHERE state = 'running' AND (lease_expires < @now OR owner = @owner) RETURNING id",
+            $"UPDATE jobs SET {LetGo} WHERE state = 'running' AND (lease_expires < @now OR owner = @owner) RETURNING id, state",
             ("now", Now), ("owner", formerOwner)))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
-            while (await r.ReadAsync(ct)) ids.Add(r.GetString(0));
-        foreach (var id in ids)
+            while (await r.ReadAsync(ct)) ids.Add((r.GetString(0), r.GetString(1)));
+        foreach (var (id, state) in ids)
             await Exec(c, tx, "INSERT INTO job_logs (job_id, time, text) VALUES (@id, @t, @text)", ct,
-                ("id", id), ("t", Now), ("text", "lease lost (host died or restarted): requeued; the next run resumes from the last checkpoint"));
+                ("id", id), ("t", Now), ("text", state == JobState.Cancelled.ToDb()
+                    ? "lease lost (host died or restarted): cancelled, as requested while it ran"
+                    : "lease lost (host died or restarted): requeued; the next run resumes from the last checkpoint"));
         await tx.CommitAsync(ct);
         return ids.Count;
     }

@@ -22,5 +22,5 @@ public sealed class SqliteDialect : SqlDialect
 
     // SQLite serialises writers: the claim runs in a BEGIN IMMEDIATE transaction (see SqliteJobStore),
     // so select-then-update cannot race within the one host process this store is meant for.
-    public override string PickNextQueued => "SELECT id FROM jobs WHERE state = 'queued' AND device = @device ORDER BY seq LIMIT 1";
+    public override string PickNextQueued => "SELECT id FROM jobs WHERE state = 'queued' AND device = @device AND cancel_requested = 0 ORDER BY seq LIMIT 1";
 }

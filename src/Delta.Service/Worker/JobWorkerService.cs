@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Delta.Abstractions.Plugins;
 using Delta.Service.Jobs;
 using Delta.Service.Store;
@@ -45,9 +46,11 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
                 // Any host requeues expired leases, so a dead host's job is taken over by a live one.
                 var stale = await store.RequeueStaleAsync(null, stoppingToken);
                 if (stale > 0) log.LogWarning("Requeued {Count} job(s) whose lease expired", stale);
+                var claimedAt = Stopwatch.GetTimestamp();     // the lease runs from no earlier than this
                 var job = await store.ClaimNextAsync(device, options.HostId, options.Lease, stoppingToken);
                 if (job is null) { await Task.Delay(options.Poll, stoppingToken); continue; }
-                await RunAsync(job, stoppingToken);
+                if (job.Attempts > options.MaxAttempts) { await GiveUpAsync(job); continue; }
+                await RunAsync(job, claimedAt, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception e)
@@ -60,13 +63,25 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         log.LogInformation("Worker for device {Device} stopped", device);
     }
 
-    private async Task RunAsync(JobRecord job, CancellationToken stoppingToken)
+    /// <summary>
+    /// A job claimed more than <see cref="ServiceOptions.MaxAttempts"/> times never reached an outcome: the process died
+    /// under it (a native crash, the OOM killer), lost its lease, or was stopped. Running it again would, for the first
+    /// two, take the host down or hold the device forever; it fails instead, before any of its code runs.
+    /// </summary>
+    private async Task GiveUpAsync(JobRecord job)
+    {
+        var error = $"gave up after {options.MaxAttempts} attempts (Service:MaxAttempts); none ended with an outcome";
+        log.LogError("Job {Id} ({Name}): {Error}", job.Id, job.Name, error);
+        await store.AppendLogAsync(job.Id, $"failed: {error}", CancellationToken.None);
+        await store.CompleteAsync(job.Id, options.HostId, JobOutcome.Failed(error), CancellationToken.None);
+    }
+
+    private async Task RunAsync(JobRecord job, long claimedAt, CancellationToken stoppingToken)
     {
         var resume = job.Attempts > 1;
         log.LogInformation("Running job {Id} ({Name}) attempt {Attempt}{Resume}", job.Id, job.Name, job.Attempts, resume ? ", resuming" : "");
         var workDir = Path.Combine(Path.GetFullPath(options.StateDir), "jobs", job.Id);
         var checkpointDir = Path.Combine(workDir, "checkpoints");
-        Directory.CreateDirectory(checkpointDir);
 
         using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var userCancelled = false;
@@ -77,23 +92,43 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = Task.Run(async () =>
         {
+            // When the last heartbeat that got through was sent: the lease is held for options.Lease from then, and no
+            // longer. Once that has passed without another, any host may have requeued the job and another may run it.
+            var leaseFrom = claimedAt;
             while (!heartbeatStop.IsCancellationRequested)
             {
                 try
                 {
                     await Task.Delay(options.Heartbeat, heartbeatStop.Token);
-                    var r = await store.HeartbeatAsync(job.Id, options.HostId, options.Lease, heartbeatStop.Token);
+                    var sentAt = Stopwatch.GetTimestamp();
+                    // A call that hangs past the lease (an unreachable database) ends when the lease does.
+                    using var call = CancellationTokenSource.CreateLinkedTokenSource(heartbeatStop.Token);
+                    var leaseLeft = options.Lease - Stopwatch.GetElapsedTime(leaseFrom);
+                    call.CancelAfter(leaseLeft > TimeSpan.Zero ? leaseLeft : TimeSpan.Zero);
+                    var r = await store.HeartbeatAsync(job.Id, options.HostId, options.Lease, call.Token);
                     if (r is null) { leaseLost = true; await jobCts.CancelAsync(); return; }
+                    leaseFrom = sentAt;
                     if (r == true && !userCancelled) { userCancelled = true; await jobCts.CancelAsync(); }
                 }
-                catch (OperationCanceledException) { return; }
-                catch (Exception e) { log.LogWarning(e, "Heartbeat for job {Id} failed; retrying", job.Id); }
+                catch (OperationCanceledException) when (heartbeatStop.IsCancellationRequested) { return; }
+                catch (Exception e) when (Stopwatch.GetElapsedTime(leaseFrom) >= options.Lease)
+                {
+                    // Same as a lease the store says is gone: stop training rather than race the host that may take over.
+                    log.LogError(e, "Heartbeats for job {Id} failed for a whole lease ({Lease}); treating the lease as lost", job.Id, options.Lease);
+                    leaseLost = true;
+                    await jobCts.CancelAsync();
+                    return;
+                }
+                catch (Exception e) { log.LogWarning(e, "Heartbeat for job {Id} failed; retrying until the lease runs out", job.Id); }
             }
         });
 
         JobOutcome? outcome = null;
         try
         {
+            // Inside the try: a folder that cannot be made (disk full, permissions) fails this job. Outside it, the
+            // exception left the job running under this host until its lease ran out, and then it came back.
+            Directory.CreateDirectory(checkpointDir);
             // Training is CPU-bound, synchronous and runs for minutes to days: it gets a thread of its own. On a
             // pool thread it would hold one of the few (as many as cores) the API, the heartbeat and the event
             // pump share, and requests waited for the pool to grow (measured: 0.5-1 s per request on 2 cores).
@@ -105,7 +140,7 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         catch (OperationCanceledException) when (jobCts.IsCancellationRequested)
         {
             if (userCancelled) outcome = JobOutcome.Cancelled();
-            else if (leaseLost) log.LogWarning("Job {Id}: lease lost to another host; abandoned", job.Id);
+            else if (leaseLost) log.LogWarning("Job {Id}: lease lost (taken over, or no heartbeat got through for a whole lease); abandoned", job.Id);
             else log.LogInformation("Job {Id}: host stopping; checkpointed, back in the queue", job.Id);
         }
         catch (Exception e)

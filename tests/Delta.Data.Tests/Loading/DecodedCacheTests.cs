@@ -39,6 +39,38 @@ public class DecodedCacheTests
         Assert.Equal(2, Directory.GetFiles(cacheDir).Length);
     }
 
+    /// <summary>Two items; reading the second waits until both builders got there, so their temporary files are open at once.</summary>
+    private sealed class MeetingDataset(Barrier meeting) : IImageDataset
+    {
+        public string Name => "meeting";
+        public IReadOnlyList<string> ClassNames => ["a"];
+        public int Count => 2;
+        public int Label(int index) => 0;
+        public TorchSharp.torch.Tensor Load(int index)
+        {
+            if (index == 1) meeting.SignalAndWait(TimeSpan.FromSeconds(5));
+            return TorchSharp.torch.full(3, 4, 4, index / 2f);
+        }
+    }
+
+    /// <summary>Two jobs of one service (two devices, one dataset), or two containers with the same PID sharing the
+    /// cache folder, build one cache at once: they had one temporary name, so one could not open it and deleted the
+    /// other's on the way out.</summary>
+    [Fact]
+    public async Task TwoBuildersAtOnce_BothSucceed_AndLeaveOnlyTheCache()
+    {
+        using var dir = new TempDir();
+        using var meeting = new Barrier(2);
+        var source = new MeetingDataset(meeting);
+        var builders = Enumerable.Range(0, 2).Select(_ => Task.Run(() => DecodedCache.Open(source, 4, dir.Path))).ToArray();
+        var caches = await Task.WhenAll(builders);
+        foreach (var cache in caches)
+            using (cache)
+            using (var second = cache.Load(1))
+                Assert.Equal(0.5f, second[0, 0, 0].item<float>(), 2);
+        Assert.Single(Directory.GetFiles(dir.Path));
+    }
+
     [Fact]
     public void Bench_ReportsPositiveThroughput()
     {

@@ -89,6 +89,29 @@ public sealed class JobFileTests : IDisposable
             Assert.Equal(mode, Load(With("\"seed\": 1", $"\"seed\": 1, \"frozenBase\": \"{name}\"")).FrozenBase);
     }
 
+    /// <summary>JSON null is a value System.Text.Json hands to any reference-typed key: each is refused by name (before, the
+    /// checks that used them threw NullReferenceException, exit code 1 instead of 2).</summary>
+    [Theory]
+    [InlineData("\"name\": \"j1\"", "\"name\": null", "name")]
+    [InlineData("\"plugin\": \"echo\"", "\"plugin\": null", "plugin")]
+    [InlineData("\"backbone\": \"tiny_resnet\"", "\"backbone\": null", "backbone")]
+    [InlineData("\"weights\": \"random\"", "\"weights\": null", "weights")]
+    [InlineData("\"dataset\": \"set\"", "\"dataset\": null", "dataset")]
+    [InlineData("\"delta\": { \"stages\": 1 }", "\"delta\": null", "delta")]
+    [InlineData("\"hyper\": { \"epochs\": 1, \"learningRate\": 0.01 }", "\"hyper\": null", "hyper")]
+    [InlineData("\"seed\": 1", "\"seed\": 1, \"device\": null", "device")]
+    [InlineData("\"seed\": 1", "\"seed\": 1, \"frozenBase\": null", "frozenBase")]
+    public void Null_value_is_bad_input_naming_the_key(string replace, string by, string key) =>
+        Assert.Contains($"{key}: must not be null", Error(With(replace, by)));
+
+    [Fact]
+    public void Options_file_holding_null_is_bad_input()
+    {
+        var file = Path.Combine(temp, "options.json");
+        File.WriteAllText(file, "null");
+        Assert.Contains("an options file is a JSON object", Assert.Throws<BadInputException>(() => PluginOptions.Load(catalog.Get("echo"), file)).Message);
+    }
+
     [Fact]
     public void Missing_job_file_is_bad_input() =>
         Assert.Contains("Job file not found", Assert.Throws<BadInputException>(() => JobFile.Load(Path.Combine(temp, "absent.json"), catalog, registry, dataRoot)).Message);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.NetworkInformation;
@@ -124,10 +125,9 @@ public sealed class ServiceApiTests : IDisposable
     [Fact]
     public async Task Two_hundred_concurrent_submissions_none_lost_or_duplicated()
     {
-        // No worker device matches "cpu", so all 200 stay queued and the count checks only the submission path.
-        var options = InProcessService.FastOptions(dir.Path);
-        options.Devices = ["no-such-device"];
-        await using var svc = await InProcessService.StartAsync(options);
+        // The one worker holds the first job it claims until the service stops, so the rest stay queued and the count
+        // checks only the submission path (a job for a device no worker serves is refused now, so that cannot hold them).
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path), new HoldingExecutor());
         var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => ApiCalls.Submit(svc.Http, ApiCalls.Job($"c{i:D3}")))));
         Assert.Equal(200, responses.Select(r => r.Id).Distinct().Count());
         var listed = await ApiCalls.List(svc.Http);
@@ -139,6 +139,18 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Equal(1, same.Count(r => r.StatusCode == HttpStatusCode.Created));
         Assert.Equal(49, same.Count(r => r.StatusCode == HttpStatusCode.OK));
         Assert.Equal(201, (await ApiCalls.List(svc.Http)).Count);
+    }
+
+    [Fact]
+    public async Task A_job_for_a_device_this_host_does_not_serve_is_rejected_naming_the_served_ones()
+    {
+        var options = InProcessService.FastOptions(dir.Path);
+        options.Devices = ["cpu", "cuda:0"];
+        await using var svc = await InProcessService.StartAsync(options);
+        var r = await ApiCalls.PostJob(svc.Http, """{"name":"elsewhere","device":"cuda:1"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("device: 'cuda:1' is not served by this host. Valid: cpu, cuda:0", await r.Content.ReadAsStringAsync());
+        Assert.Empty(await ApiCalls.List(svc.Http));
     }
 
     [Fact]
@@ -233,6 +245,16 @@ public sealed class ServiceApiTests : IDisposable
         {
             Interlocked.Increment(ref Calls);
             throw new OutOfMemoryException("simulated allocation failure");
+        }
+    }
+
+    /// <summary>Runs until the service stops, so one job stays running and everything after it stays queued.</summary>
+    private sealed class HoldingExecutor : IJobExecutor
+    {
+        public async Task<JobExecutionResult> ExecuteAsync(JobExecution execution, CancellationToken ct)
+        {
+            await Task.Delay(System.Threading.Timeout.Infinite, ct);
+            throw new UnreachableException();
         }
     }
 

@@ -33,6 +33,21 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task A_cancel_requested_while_running_survives_the_host_letting_go()
+    {
+        using var schema = new PgSchema();
+        await using var store = new PostgresJobStore(schema.ConnectionString);
+        await store.InitializeAsync();
+        await StoreScenarios.A_cancel_requested_while_running_survives_the_host_letting_go(store, async id =>
+        {
+            await using var c = new Npgsql.NpgsqlConnection(schema.ConnectionString);
+            await c.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand($"UPDATE jobs SET cancel_requested = 1 WHERE id = '{id}'", c);
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        });
+    }
+
+    [PostgresFact]
     [Trait("Category", "Slow")]
     public async Task Two_hosts_on_one_queue_never_run_a_job_twice_and_a_killed_hosts_job_is_taken_over()
     {

@@ -105,6 +105,17 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cancel_requested_while_running_survives_the_host_letting_go() =>
+        await StoreScenarios.A_cancel_requested_while_running_survives_the_host_letting_go(await Store(), async id =>
+        {
+            await using var c = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "jobs.db")}");
+            await c.OpenAsync();
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = $"UPDATE jobs SET cancel_requested = 1 WHERE id = '{id}'";
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        });
+
+    [Fact]
     public async Task Concurrent_claimers_never_get_the_same_job()
     {
         var s = await Store();

@@ -1,4 +1,5 @@
 using Delta.Service.Jobs;
+using Delta.Service.Store;
 using Delta.Service.TestHost;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,9 +29,9 @@ public sealed class InProcessService : IAsyncDisposable
         LeaseSeconds = 3, HeartbeatSeconds = 0.2, PollSeconds = 0.1, ShutdownTimeoutSeconds = 30,
     };
 
-    public static async Task<InProcessService> StartAsync(ServiceOptions options, IJobExecutor? executor = null)
+    public static async Task<InProcessService> StartAsync(ServiceOptions options, IJobExecutor? executor = null, IJobStore? store = null)
     {
-        var app = await DeltaService.BuildAsync(options, executor ?? new ToyRegressionExecutor(), new ToyJobValidator());
+        var app = await DeltaService.BuildAsync(options, executor ?? new ToyRegressionExecutor(), new ToyJobValidator(), store: store);
         await app.StartAsync();
         return new InProcessService(app, options);
     }

@@ -1,0 +1,67 @@
+using Delta.Service.Jobs;
+using Delta.Service.Store;
+using Delta.Service.Tests.Support;
+
+namespace Delta.Service.Tests.Reliability;
+
+/// <summary>A job that never reaches an outcome is not run forever.</summary>
+public sealed class AttemptLimitTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public void Dispose() => dir.Dispose();
+
+    /// <summary>A job that took its host down three times (here: claimed by a host that then "died", three times) is
+    /// failed at its fourth claim without running; before, every restart ran it again.</summary>
+    [Fact]
+    public async Task A_job_claimed_MaxAttempts_times_without_an_outcome_fails_at_the_next_claim_without_running()
+    {
+        var store = new SqliteJobStore(Path.Combine(dir.Path, "jobs.db"));
+        await store.InitializeAsync();
+        var (job, _) = await store.SubmitAsync(new JobSubmission("crasher", "cpu", ApiCalls.Job("crasher")));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotNull(await store.ClaimNextAsync("cpu", "dead-host", TimeSpan.FromSeconds(30)));
+            Assert.Equal(1, await store.RequeueStaleAsync("dead-host"));       // what its restart does
+        }
+
+        var options = InProcessService.FastOptions(dir.Path);
+        options.MaxAttempts = 3;
+        var executor = new CountingExecutor();
+        await using var svc = await InProcessService.StartAsync(options, executor);
+        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "given up");
+        Assert.Equal((JobState.Failed, 4), (done.State, done.Attempts));
+        Assert.StartsWith("gave up after 3 attempts", done.Error);
+        Assert.Equal(0, executor.Calls);
+        Assert.Contains("failed: gave up after 3 attempts", await ApiCalls.Logs(svc.Http, job.Id));
+    }
+
+    /// <summary>The job's folder could not be made (here a file stands where the folder "jobs" goes): the job fails with
+    /// the reason. Before, the exception escaped the job, which stayed running until its lease ran out and came back.</summary>
+    [Fact]
+    public async Task A_job_whose_folder_cannot_be_made_fails_with_the_reason()
+    {
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "jobs"), "not a folder");
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var job = await ApiCalls.Submit(svc.Http, ApiCalls.Job("homeless"));
+        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "failed");
+        Assert.Equal((JobState.Failed, 1), (done.State, done.Attempts));
+        Assert.Contains(Path.Combine(dir.Path, "jobs", job.Id), done.Error);   // DirectoryNotFoundException (ENOTDIR) on Linux
+    }
+
+    [Fact]
+    public void MaxAttempts_below_one_is_refused_at_start() =>
+        Assert.Contains("Service:MaxAttempts (0) must be at least 1.", new ServiceOptions { MaxAttempts = 0 }.Validate());
+
+    private sealed class CountingExecutor : IJobExecutor
+    {
+        private int calls;
+        public int Calls => calls;
+        public Task<JobExecutionResult> ExecuteAsync(JobExecution execution, CancellationToken ct)
+        {
+            Interlocked.Increment(ref calls);
+            return Task.FromResult(new JobExecutionResult(new Dictionary<string, double>(), []));
+        }
+    }
+}

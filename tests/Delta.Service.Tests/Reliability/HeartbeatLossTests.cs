@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Delta.Service.Jobs;
+using Delta.Service.Store;
+using Delta.Service.Tests.Support;
+
+namespace Delta.Service.Tests.Reliability;
+
+/// <summary>A host whose heartbeats stop getting through stops its job once its lease can have run out.</summary>
+public sealed class HeartbeatLossTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    /// <summary>Before, failed heartbeats were logged and retried forever while the job trained on: once the lease
+    /// expired another host could requeue and run it, and two hosts trained one job.</summary>
+    [Fact]
+    public async Task Heartbeats_failing_for_a_whole_lease_stop_the_job_without_writing_its_end()
+    {
+        var options = InProcessService.FastOptions(dir.Path);          // lease 3 s, heartbeat every 0.2 s
+        var store = new UnreachableHeartbeatStore(new SqliteJobStore(Path.Combine(dir.Path, "jobs.db")));
+        var executor = new WatchedExecutor();
+        await using var svc = await InProcessService.StartAsync(options, executor, store);
+        await ApiCalls.Submit(svc.Http, ApiCalls.Job("orphan"));
+        await executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var unreachableFor = Stopwatch.StartNew();
+        store.Unreachable = true;
+        await executor.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        // The lease, less the time since the last heartbeat got through (at most one heartbeat), plus the heartbeat
+        // that finds it gone; 2 s more for a loaded machine.
+        Assert.InRange(unreachableFor.Elapsed, options.Lease - options.Heartbeat, options.Lease + options.Heartbeat + TimeSpan.FromSeconds(2));
+        await Task.Delay(options.Heartbeat * 3);                       // the worker's own bookkeeping after the cancel
+        Assert.Equal(0, store.Endings);                                 // abandoned: the next holder of the lease owns its end
+    }
+
+    /// <summary>Runs until cancelled, saying when it started and when the cancel came.</summary>
+    private sealed class WatchedExecutor : IJobExecutor
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<JobExecutionResult> ExecuteAsync(JobExecution execution, CancellationToken ct)
+        {
+            Started.TrySetResult();
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            finally { Cancelled.TrySetResult(); }
+            throw new UnreachableException();
+        }
+    }
+}
