@@ -16,7 +16,11 @@ public interface IJobStore
     Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default);
     /// <summary>Extends the lease; null when the lease was lost, else whether cancellation was requested.</summary>
     Task<bool?> HeartbeatAsync(string id, string owner, TimeSpan lease, CancellationToken ct = default);
-    Task<bool> UpdateProgressAsync(string id, string owner, JobProgress progress, CancellationToken ct = default);
+    /// <summary>Records a run of progress reports (in step order) in one transaction: the job's progress becomes the last,
+    /// and each report with metrics becomes a history point. With <paramref name="replaceFromFirstStep"/> (a new attempt's
+    /// first write), points at or after the first report's step are dropped first: a resumed attempt repeats the steps
+    /// after its checkpoint, and the history must not hold them twice.</summary>
+    Task<bool> UpdateProgressAsync(string id, string owner, IReadOnlyList<JobProgress> reports, bool replaceFromFirstStep = false, CancellationToken ct = default);
     Task AppendLogAsync(string id, string text, CancellationToken ct = default);
     Task<bool> CompleteAsync(string id, string owner, JobOutcome outcome, CancellationToken ct = default);
     /// <summary>Puts a running job back in the queue (graceful shutdown: the next claim resumes its checkpoint); one whose

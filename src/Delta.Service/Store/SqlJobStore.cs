@@ -80,15 +80,21 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         return flag is null ? null : Convert.ToInt64(flag) != 0;
     }
 
-    public async Task<bool> UpdateProgressAsync(string id, string owner, JobProgress progress, CancellationToken ct = default)
+    public async Task<bool> UpdateProgressAsync(string id, string owner, IReadOnlyList<JobProgress> reports, bool replaceFromFirstStep = false, CancellationToken ct = default)
     {
+        if (reports.Count == 0) return true;
         await using var c = await OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var n = await Exec(c, tx, "UPDATE jobs SET progress = @p WHERE id = @id AND owner = @owner AND state = 'running'",
-            ct, ("p", JsonSerializer.Serialize(progress, Json)), ("id", id), ("owner", owner));
-        if (n == 1 && progress.Metrics.Count > 0)
-            await Exec(c, tx, "INSERT INTO job_points (job_id, step, metrics) VALUES (@id, @step, @m)",
-                ct, ("id", id), ("step", progress.Step), ("m", JsonSerializer.Serialize(progress.Metrics, Json)));
+            ct, ("p", JsonSerializer.Serialize(reports[^1], Json)), ("id", id), ("owner", owner));
+        if (n == 1)
+        {
+            if (replaceFromFirstStep)
+                await Exec(c, tx, "DELETE FROM job_points WHERE job_id = @id AND step >= @step", ct, ("id", id), ("step", reports[0].Step));
+            foreach (var p in reports.Where(p => p.Metrics.Count > 0))
+                await Exec(c, tx, "INSERT INTO job_points (job_id, step, metrics) VALUES (@id, @step, @m)",
+                    ct, ("id", id), ("step", p.Step), ("m", JsonSerializer.Serialize(p.Metrics, Json)));
+        }
         await tx.CommitAsync(ct);
         return n == 1;
     }

@@ -8,7 +8,9 @@ namespace Delta.Service.Worker;
 
 /// <summary>
 /// Progress and log lines from the training thread, written to the store in order by one pump task, so
-/// the training loop never waits on the database and reports never arrive out of order.
+/// the training loop never waits on the database and reports never arrive out of order. Progress reports that
+/// queued up while the pump was writing go in one transaction (one commit, one fsync, however many steps): a job
+/// that steps faster than the database commits no longer builds an ever longer queue behind it.
 /// </summary>
 internal sealed class JobEventSink : IProgress<TrainProgress>, IAsyncDisposable
 {
@@ -17,6 +19,10 @@ internal sealed class JobEventSink : IProgress<TrainProgress>, IAsyncDisposable
     private readonly string jobId, owner;
     private readonly ILogger log;
     private readonly Task pump;
+    /// <summary>The first progress write of this attempt replaces history points from its first step on (a resumed
+    /// attempt repeats the steps after its checkpoint).</summary>
+    private bool firstProgressWrite = true;
+    private const int MaxReportsPerWrite = 10_000;
 
     public JobEventSink(IJobStore store, string jobId, string owner, ILogger log)
     {
@@ -47,7 +53,16 @@ internal sealed class JobEventSink : IProgress<TrainProgress>, IAsyncDisposable
             {
                 switch (item)
                 {
-                    case JobProgress p: await store.UpdateProgressAsync(jobId, owner, p); break;
+                    case JobProgress p:
+                        var reports = new List<JobProgress> { p };
+                        while (reports.Count < MaxReportsPerWrite && queue.Reader.TryPeek(out var next) && next is JobProgress more)
+                        {
+                            queue.Reader.TryRead(out _);
+                            reports.Add(more);
+                        }
+                        await store.UpdateProgressAsync(jobId, owner, reports, replaceFromFirstStep: firstProgressWrite);
+                        firstProgressWrite = false;
+                        break;
                     case string s: await store.AppendLogAsync(jobId, s); break;
                     case TaskCompletionSource t: t.TrySetResult(); break;
                 }

@@ -30,7 +30,8 @@ public sealed class UnreachableHeartbeatStore(IJobStore inner) : IJobStore
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
     public Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken ct = default) => inner.SubmitAsync(submission, ct);
     public Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default) => inner.ClaimNextAsync(device, owner, lease, ct);
-    public Task<bool> UpdateProgressAsync(string id, string owner, JobProgress progress, CancellationToken ct = default) => inner.UpdateProgressAsync(id, owner, progress, ct);
+    public Task<bool> UpdateProgressAsync(string id, string owner, IReadOnlyList<JobProgress> reports, bool replaceFromFirstStep = false, CancellationToken ct = default) =>
+        inner.UpdateProgressAsync(id, owner, reports, replaceFromFirstStep, ct);
     public Task AppendLogAsync(string id, string text, CancellationToken ct = default) => inner.AppendLogAsync(id, text, ct);
     public Task<JobRecord?> RequestCancelAsync(string id, CancellationToken ct = default) => inner.RequestCancelAsync(id, ct);
     public Task<int> RequeueStaleAsync(string? formerOwner, CancellationToken ct = default) => inner.RequeueStaleAsync(formerOwner, ct);
