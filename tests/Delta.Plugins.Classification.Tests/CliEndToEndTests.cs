@@ -41,6 +41,17 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.True(File.Exists(patchPath));
         Assert.InRange(doc.RootElement.GetProperty("metrics").GetProperty("top1").GetDouble(), 0, 1);
 
+        // The same job again: its patch name is taken, so it is refused before training and the patch is untouched;
+        // with --overwrite it trains and replaces it.
+        var savedBytes = File.ReadAllBytes(patchPath);
+        var again = Delta("train", job);
+        Assert.Equal(2, again.Code);
+        Assert.Contains("a patch 'bars' already exists", again.Err);
+        Assert.Equal(savedBytes, File.ReadAllBytes(patchPath));
+        var replaced = Delta("train", job, "--overwrite", "--json");
+        Assert.True(replaced.Code == 0, replaced.Err);
+        Assert.NotEqual(savedBytes, File.ReadAllBytes(patchPath));                 // a new file (its manifest's time differs)
+
         var list = Delta("patches", "list");
         Assert.Equal(0, list.Code);
         Assert.Contains("bars", list.Out);

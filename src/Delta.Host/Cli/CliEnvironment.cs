@@ -1,3 +1,4 @@
+using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
 using Delta.Backbones.Patches;
 using Delta.Backbones.Registry;
@@ -25,14 +26,14 @@ public sealed class CliEnvironment(DeltaPaths paths, PluginCatalog catalog, ILog
 
     /// <summary>A plugin's context; <paramref name="mode"/> other than exact wraps the registry in a
     /// <see cref="FrozenBaseModeRegistry"/>.</summary>
-    public TaskContext Context(torch.Device device, string category, FrozenBaseMode mode = FrozenBaseMode.Exact) => new()
+    public TaskContext Context(torch.Device device, string category, FrozenBaseMode mode = FrozenBaseMode.Exact, IPatchStore? patches = null) => new()
     {
         Backbones = mode == FrozenBaseMode.Exact ? Registry : new FrozenBaseModeRegistry(Registry, mode),
         Device = device,
         Logger = Loggers.CreateLogger(category),
         DataRoot = Paths.DataRoot,
         OutputRoot = Paths.OutputPath,
-        Patches = Patches,
+        Patches = patches ?? Patches,
         Trainer = new Trainer(Loggers.CreateLogger<Trainer>()),
     };
 

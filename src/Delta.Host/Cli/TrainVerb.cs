@@ -18,7 +18,8 @@ public static class TrainVerb
         var fused = CliApp.FusedOption();
         var deltaBf16 = new Option<bool>("--delta-bf16") { Description = "with --fast: the Δ-modules' convolutions also compute in bf16 from their fp32 weights (as PyTorch's autocast would); parameters, BNs, gates and heads stay fp32" };
         var autocast = new Option<bool>("--autocast") { Description = "with --fast: the Δ-modules compute as under PyTorch's bf16 autocast — their convolutions, the gated skip sums and the skip BNs in bf16 (half the bytes of the Δ(4) skip passes); parameters, gradients, BN statistics, gates and heads stay fp32" };
-        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16, autocast, fused };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing patch of the job's name once the new one is trained (without it, such a job is refused before training)" };
+        var cmd = new Command("train", "Train a patch from a job file") { job, resume, fast, deltaBf16, autocast, fused, overwrite };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
             var env = app.Env;
@@ -27,7 +28,7 @@ public static class TrainVerb
             var flagged = CliApp.FrozenBaseModeOf(parse, fused, fast, deltaBf16, autocast);
             var mode = flagged != FrozenBaseMode.Exact ? flagged : validated.FrozenBase;
             if (mode != FrozenBaseMode.Exact) Console.Error.WriteLine($"delta: frozen base: {FrozenBaseModeNames.NameOf(mode)}");
-            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, mode);
+            var result = await Run(env, validated, parse.GetValue(resume), new ConsoleProgress(), ct, mode, overwrite: parse.GetValue(overwrite));
             if (parse.GetValue(CliApp.JsonOption))
                 Output.WriteJson(new { patch = result.Patch.Path, sizeBytes = result.Patch.SizeBytes, metrics = result.Metrics, artifacts = result.Artifacts });
             else
@@ -45,10 +46,13 @@ public static class TrainVerb
     public static string OutputDir(CliEnvironment env, ValidatedJob job) => Path.Combine(env.Paths.OutputPath, job.Spec.Name);
 
     /// <summary>Runs a validated job in <paramref name="mode"/>; also the background service's executor, which passes
-    /// its own checkpoint folder (stable across attempts and hosts). Default: "checkpoints" in the job's output folder.</summary>
+    /// its own checkpoint folder (stable across attempts and hosts). Default: "checkpoints" in the job's output folder.
+    /// A job whose patch name is taken is refused before it trains, unless <paramref name="overwrite"/>
+    /// (<see cref="JobPatchStore"/>).</summary>
     public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct,
-        FrozenBaseMode mode = FrozenBaseMode.Exact, string? checkpointDir = null)
+        FrozenBaseMode mode = FrozenBaseMode.Exact, string? checkpointDir = null, bool overwrite = false)
     {
+        if (!overwrite) JobPatchStore.EnsureFree(env.Patches, job.Spec.Name);
         var outputDir = OutputDir(env, job);
         Directory.CreateDirectory(outputDir);
         DefaultGenerator.Seed(job.Spec.Seed);
@@ -57,7 +61,7 @@ public static class TrainVerb
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
             CheckpointDir = checkpointDir ?? Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
         };
-        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id, mode);
+        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id, mode, new JobPatchStore(env.Patches, job.Spec.Name, overwrite));
         return job.Plugin.Plugin.TrainAsync(context, request, ct);
     }
 }

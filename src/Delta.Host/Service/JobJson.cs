@@ -25,6 +25,9 @@ public sealed class HostJobValidator(CliEnvironment env) : IJobValidator
         // A check that crashed on this job's content (a path with a NUL byte, say) says something about the job, not
         // the service: the submitter gets 400 and the message, not a bare 500.
         catch (Exception e) when (e is not OperationCanceledException) { throw new JobValidationException([$"job: {e.GetType().Name}: {e.Message}"]); }
+        // Checked again when the job runs (a patch may appear meanwhile): here, so that the submitter hears it now.
+        try { JobPatchStore.EnsureFree(env.Patches, job.Spec.Name); }
+        catch (BadInputException e) { throw new JobValidationException([e.Message]); }
         // The original text is stored: the executor validates it again when the job runs (files may have changed).
         // The device goes in under its canonical name: workers claim by exact match, so "CPU" or "cuda" as written
         // would wait forever on a host serving "cpu" or "cuda:0".

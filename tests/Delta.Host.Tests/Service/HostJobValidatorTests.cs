@@ -36,7 +36,6 @@ public sealed class HostJobValidatorTests : IDisposable
         Assert.Equal(job.Id, claimed?.Id);
     }
 
-    /// <summary>Also: the configured list replaces the default ["cpu"] (binding alone appended to it).</summary>
     /// <summary>Over HTTP a validation crash was a 500: a null key (NullReferenceException) or a path that is none
     /// (Path.GetFullPath's ArgumentException) is a problem with the job, answered like every other.</summary>
     [Theory]
@@ -48,6 +47,18 @@ public sealed class HostJobValidatorTests : IDisposable
         Assert.StartsWith(expected, Assert.Single(e.Problems));
     }
 
+    /// <summary>A job whose patch name is taken is refused when it is submitted, not after it has trained.</summary>
+    [Fact]
+    public void A_job_whose_patch_name_is_taken_is_refused_at_submission()
+    {
+        Directory.CreateDirectory(Env.Patches.Root);
+        File.WriteAllText(Path.Combine(Env.Patches.Root, "j1.dpatch"), "an earlier patch");
+        var e = Assert.Throws<JobValidationException>(() => new HostJobValidator(Env).Validate(Job("cpu"), null));
+        Assert.Contains("name: a patch 'j1' already exists", Assert.Single(e.Problems));
+        Assert.Equal("an earlier patch", File.ReadAllText(Path.Combine(Env.Patches.Root, "j1.dpatch")));
+    }
+
+    /// <summary>Also: the configured list replaces the default ["cpu"] (binding alone appended to it).</summary>
     [Fact]
     public void Service_devices_are_made_canonical_too()
     {
