@@ -21,8 +21,9 @@ public sealed class ServiceOptions
     public double LeaseSeconds { get; set; } = 30;
     public double HeartbeatSeconds { get; set; } = 5;
     public double PollSeconds { get; set; } = 1;
-    /// <summary>Claims a job may have before it fails with "gave up after N attempts" instead of running again. Every claim
-    /// counts: after a crash, a lost lease, and also after a graceful stop (the attempt counter cannot tell them apart).</summary>
+    /// <summary>Attempts that ended without an outcome (a crash, a lost lease) a job may have before it fails with "gave up
+    /// after N attempts" instead of running again. An attempt its host stopped gracefully (checkpointed and requeued:
+    /// a service restart) does not count.</summary>
     public int MaxAttempts { get; set; } = 3;
     /// <summary>How long graceful shutdown waits for a running job to checkpoint.</summary>
     public double ShutdownTimeoutSeconds { get; set; } = 120;

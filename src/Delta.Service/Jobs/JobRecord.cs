@@ -14,6 +14,9 @@ public sealed record JobRecord
     public DateTimeOffset? LeaseExpires { get; init; }
     /// <summary>How many times a host has claimed this job (above 1: it was resumed after a lost lease or restart).</summary>
     public int Attempts { get; init; }
+    /// <summary>How many of those attempts ended with their host stopping gracefully (checkpointed, back in the queue):
+    /// the others ended without any word from their host (a crash, a lost lease).</summary>
+    public int GracefulReleases { get; init; }
     public bool CancelRequested { get; init; }
     public string? Error { get; init; }
     public JobProgress? Progress { get; init; }

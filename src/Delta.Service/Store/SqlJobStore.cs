@@ -14,7 +14,7 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
-    private const string Columns = "id, name, device, spec, state, idempotency_key, owner, lease_expires, attempts, cancel_requested, error, progress, metrics, artifacts, created, started, finished";
+    private const string Columns = "id, name, device, spec, state, idempotency_key, owner, lease_expires, attempts, cancel_requested, error, progress, metrics, artifacts, created, started, finished, released";
     /// <summary>Puts a running job down (shutdown, expired lease). One whose cancel was requested ends cancelled: back in the
     /// queue it would run again with the request forgotten, since only a running job's heartbeat reads the flag.</summary>
     private const string LetGo =
@@ -34,6 +34,12 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         await using var tx = await c.BeginTransactionAsync(ct);
         if (SchemaLock is { } lockSql) await Exec(c, tx, lockSql, ct);
         foreach (var sql in dialect.Schema) await Exec(c, tx, sql, ct);
+        foreach (var (table, column, definition) in dialect.AddedColumns)
+        {
+            await using var count = Command(c, tx, dialect.ColumnCount(table, column));
+            if (Convert.ToInt64(await count.ExecuteScalarAsync(ct)) == 0)
+                await Exec(c, tx, $"ALTER TABLE {table} ADD COLUMN {column} {definition}", ct);
+        }
         await tx.CommitAsync(ct);
     }
 
@@ -121,7 +127,8 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     public async Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        return await Exec(c, null, $"UPDATE jobs SET {LetGo} WHERE id = @id AND owner = @owner AND state = 'running'",
+        // Counted apart from attempts: a graceful stop (checkpointed, requeued) is not a failure to reach an outcome.
+        return await Exec(c, null, $"UPDATE jobs SET {LetGo}, released = released + 1 WHERE id = @id AND owner = @owner AND state = 'running'",
             ct, ("id", id), ("owner", owner), ("now", Now)) == 1;
     }
 
@@ -206,7 +213,7 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
             Progress = S(11) is { } p ? JsonSerializer.Deserialize<JobProgress>(p, Json) : null,
             Metrics = S(12) is { } m ? JsonSerializer.Deserialize<Dictionary<string, double>>(m, Json)! : new Dictionary<string, double>(),
             Artifacts = S(13) is { } a ? JsonSerializer.Deserialize<List<string>>(a, Json)! : [],
-            Created = T(14)!.Value, Started = T(15), Finished = T(16),
+            Created = T(14)!.Value, Started = T(15), Finished = T(16), GracefulReleases = (int)(L(17) ?? 0),
         };
     }
 

@@ -9,7 +9,7 @@ public sealed class SqliteDialect : SqlDialect
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
           id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, device TEXT NOT NULL, spec TEXT NOT NULL,
           state TEXT NOT NULL, idempotency_key TEXT UNIQUE, owner TEXT, lease_expires INTEGER,
-          attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, error TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, error TEXT, released INTEGER NOT NULL DEFAULT 0,
           progress TEXT, metrics TEXT, artifacts TEXT,
           created INTEGER NOT NULL, started INTEGER, finished INTEGER)
         """,
@@ -22,5 +22,7 @@ public sealed class SqliteDialect : SqlDialect
 
     // SQLite serialises writers: the claim runs in a BEGIN IMMEDIATE transaction (see SqliteJobStore),
     // so select-then-update cannot race within the one host process this store is meant for.
+    public override string ColumnCount(string table, string column) => $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+
     public override string PickNextQueued => "SELECT id FROM jobs WHERE state = 'queued' AND device = @device AND cancel_requested = 0 ORDER BY seq LIMIT 1";
 }

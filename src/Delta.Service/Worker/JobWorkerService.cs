@@ -49,7 +49,8 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
                 var claimedAt = Stopwatch.GetTimestamp();     // the lease runs from no earlier than this
                 var job = await store.ClaimNextAsync(device, options.HostId, options.Lease, stoppingToken);
                 if (job is null) { await Task.Delay(options.Poll, stoppingToken); continue; }
-                if (job.Attempts > options.MaxAttempts) { await GiveUpAsync(job); continue; }
+                // This claim is attempt job.Attempts; the earlier ones that ended gracefully (a service restart) are no failures.
+                if (job.Attempts - job.GracefulReleases > options.MaxAttempts) { await GiveUpAsync(job); continue; }
                 await RunAsync(job, claimedAt, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
@@ -64,13 +65,13 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
     }
 
     /// <summary>
-    /// A job claimed more than <see cref="ServiceOptions.MaxAttempts"/> times never reached an outcome: the process died
-    /// under it (a native crash, the OOM killer), lost its lease, or was stopped. Running it again would, for the first
-    /// two, take the host down or hold the device forever; it fails instead, before any of its code runs.
+    /// A job whose earlier attempts ended <see cref="ServiceOptions.MaxAttempts"/> times without an outcome and without
+    /// a graceful stop: the process died under it (a native crash, the OOM killer) or it lost its lease. Running it
+    /// again could take the host down or hold the device forever; it fails instead, before any of its code runs.
     /// </summary>
     private async Task GiveUpAsync(JobRecord job)
     {
-        var error = $"gave up after {options.MaxAttempts} attempts (Service:MaxAttempts); none ended with an outcome";
+        var error = $"gave up after {options.MaxAttempts} attempts (Service:MaxAttempts) that ended without an outcome (a crash or a lost lease)";
         log.LogError("Job {Id} ({Name}): {Error}", job.Id, job.Name, error);
         await store.AppendLogAsync(job.Id, $"failed: {error}", CancellationToken.None);
         await store.CompleteAsync(job.Id, options.HostId, JobOutcome.Failed(error), CancellationToken.None);

@@ -37,6 +37,57 @@ public sealed class AttemptLimitTests : IDisposable
         Assert.Contains("failed: gave up after 3 attempts", await ApiCalls.Logs(svc.Http, job.Id));
     }
 
+    /// <summary>Graceful stops (a service restarted while the job ran: checkpointed, requeued) are not failures: a job
+    /// stopped that way more often than MaxAttempts still runs, and crashes after them still count from zero.</summary>
+    [Fact]
+    public async Task Graceful_stops_do_not_use_up_the_attempts()
+    {
+        var store = new SqliteJobStore(Path.Combine(dir.Path, "jobs.db"));
+        await store.InitializeAsync();
+        var (job, _) = await store.SubmitAsync(new JobSubmission("restarted", "cpu", ApiCalls.Job("restarted")));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.NotNull(await store.ClaimNextAsync("cpu", "host", TimeSpan.FromSeconds(30)));
+            Assert.True(await store.ReleaseAsync(job.Id, "host"));                 // what a graceful stop does
+        }
+        Assert.NotNull(await store.ClaimNextAsync("cpu", "dead-host", TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, await store.RequeueStaleAsync("dead-host"));               // and one crash
+        Assert.Equal((5, 4), ((await store.GetAsync(job.Id))!.Attempts, (await store.GetAsync(job.Id))!.GracefulReleases));
+
+        var options = InProcessService.FastOptions(dir.Path);
+        options.MaxAttempts = 3;
+        var executor = new CountingExecutor();
+        await using var svc = await InProcessService.StartAsync(options, executor);
+        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        Assert.Equal((JobState.Succeeded, 6), (done.State, done.Attempts));
+        Assert.Equal(1, executor.Calls);
+    }
+
+    /// <summary>A queue made before graceful stops were counted apart gets the column when a newer host starts on it.</summary>
+    [Fact]
+    public async Task A_queue_from_before_gets_the_released_column_and_keeps_its_jobs()
+    {
+        var path = Path.Combine(dir.Path, "old.db");
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, device TEXT NOT NULL,
+                  spec TEXT NOT NULL, state TEXT NOT NULL, idempotency_key TEXT UNIQUE, owner TEXT, lease_expires INTEGER,
+                  attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, error TEXT,
+                  progress TEXT, metrics TEXT, artifacts TEXT, created INTEGER NOT NULL, started INTEGER, finished INTEGER);
+                INSERT INTO jobs (id, name, device, spec, state, attempts, created) VALUES ('old1', 'old', 'cpu', '{}', 'queued', 2, 0);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        var store = new SqliteJobStore(path);
+        await store.InitializeAsync();
+        await store.InitializeAsync();                                                // and again: nothing to add the second time
+        var old = (await store.GetAsync("old1"))!;
+        Assert.Equal((2, 0, JobState.Queued), (old.Attempts, old.GracefulReleases, old.State));
+    }
+
     /// <summary>The job's folder could not be made (here a file stands where the folder "jobs" goes): the job fails with
     /// the reason. Before, the exception escaped the job, which stayed running until its lease ran out and came back.</summary>
     [Fact]
