@@ -12,29 +12,44 @@ public sealed class AttemptLimitTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
+    /// <summary>A queued job in the service's store, taken through <paramref name="endings"/> attempts before the service
+    /// starts: each claimed, then ended by <c>graceful</c> (a release, as a stopping host does) or by a crash (the
+    /// host's restart requeues it).</summary>
+    private async Task<JobRecord> JobWithEarlierAttempts(string name, params bool[] endings)
+    {
+        var store = new SqliteJobStore(Path.Combine(dir.Path, "jobs.db"));
+        await store.InitializeAsync();
+        var (job, _) = await store.SubmitAsync(new JobSubmission(name, "cpu", ApiCalls.Job(name)));
+        foreach (var graceful in endings)
+        {
+            Assert.NotNull(await store.ClaimNextAsync("cpu", "earlier-host", TimeSpan.FromSeconds(30)));
+            if (graceful) Assert.True(await store.ReleaseAsync(job.Id, "earlier-host"));
+            else Assert.Equal(1, await store.RequeueStaleAsync("earlier-host"));
+        }
+        return (await store.GetAsync(job.Id))!;
+    }
+
+    private async Task<(JobRecord Done, int Calls)> RunWithMaxAttempts3(string jobId, string what)
+    {
+        var options = InProcessService.FastOptions(dir.Path);
+        options.MaxAttempts = 3;
+        var executor = new CountingExecutor();
+        await using var svc = await InProcessService.StartAsync(options, executor);
+        var done = await ApiCalls.WaitFor(svc.Http, jobId, j => j.State.IsTerminal(), Timeout, what);
+        Assert.Equal(done.State == JobState.Failed, (await ApiCalls.Logs(svc.Http, jobId)).Contains("failed: gave up after 3 attempts"));
+        return (done, executor.Calls);
+    }
+
     /// <summary>A job that took its host down three times (here: claimed by a host that then "died", three times) is
     /// failed at its fourth claim without running; before, every restart ran it again.</summary>
     [Fact]
     public async Task A_job_claimed_MaxAttempts_times_without_an_outcome_fails_at_the_next_claim_without_running()
     {
-        var store = new SqliteJobStore(Path.Combine(dir.Path, "jobs.db"));
-        await store.InitializeAsync();
-        var (job, _) = await store.SubmitAsync(new JobSubmission("crasher", "cpu", ApiCalls.Job("crasher")));
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.NotNull(await store.ClaimNextAsync("cpu", "dead-host", TimeSpan.FromSeconds(30)));
-            Assert.Equal(1, await store.RequeueStaleAsync("dead-host"));       // what its restart does
-        }
-
-        var options = InProcessService.FastOptions(dir.Path);
-        options.MaxAttempts = 3;
-        var executor = new CountingExecutor();
-        await using var svc = await InProcessService.StartAsync(options, executor);
-        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "given up");
+        var job = await JobWithEarlierAttempts("crasher", false, false, false);
+        var (done, calls) = await RunWithMaxAttempts3(job.Id, "given up");
         Assert.Equal((JobState.Failed, 4), (done.State, done.Attempts));
         Assert.StartsWith("gave up after 3 attempts", done.Error);
-        Assert.Equal(0, executor.Calls);
-        Assert.Contains("failed: gave up after 3 attempts", await ApiCalls.Logs(svc.Http, job.Id));
+        Assert.Equal(0, calls);
     }
 
     /// <summary>Graceful stops (a service restarted while the job ran: checkpointed, requeued) are not failures: a job
@@ -42,25 +57,11 @@ public sealed class AttemptLimitTests : IDisposable
     [Fact]
     public async Task Graceful_stops_do_not_use_up_the_attempts()
     {
-        var store = new SqliteJobStore(Path.Combine(dir.Path, "jobs.db"));
-        await store.InitializeAsync();
-        var (job, _) = await store.SubmitAsync(new JobSubmission("restarted", "cpu", ApiCalls.Job("restarted")));
-        for (var i = 0; i < 4; i++)
-        {
-            Assert.NotNull(await store.ClaimNextAsync("cpu", "host", TimeSpan.FromSeconds(30)));
-            Assert.True(await store.ReleaseAsync(job.Id, "host"));                 // what a graceful stop does
-        }
-        Assert.NotNull(await store.ClaimNextAsync("cpu", "dead-host", TimeSpan.FromSeconds(30)));
-        Assert.Equal(1, await store.RequeueStaleAsync("dead-host"));               // and one crash
-        Assert.Equal((5, 4), ((await store.GetAsync(job.Id))!.Attempts, (await store.GetAsync(job.Id))!.GracefulReleases));
-
-        var options = InProcessService.FastOptions(dir.Path);
-        options.MaxAttempts = 3;
-        var executor = new CountingExecutor();
-        await using var svc = await InProcessService.StartAsync(options, executor);
-        var done = await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        var job = await JobWithEarlierAttempts("restarted", true, true, true, true, false);   // 4 restarts of the service, 1 crash
+        Assert.Equal((5, 4), (job.Attempts, job.GracefulReleases));
+        var (done, calls) = await RunWithMaxAttempts3(job.Id, "finished");
         Assert.Equal((JobState.Succeeded, 6), (done.State, done.Attempts));
-        Assert.Equal(1, executor.Calls);
+        Assert.Equal(1, calls);
     }
 
     /// <summary>A queue made before graceful stops were counted apart gets the column when a newer host starts on it.</summary>
