@@ -31,7 +31,7 @@ public static class JobsApi
         api.MapGet("/{id}/events", Events);
         api.MapGet("/{id}/metrics.csv", MetricsCsv);
         api.MapGet("/{id}/metrics.svg", async (string id, IJobStore store, CancellationToken ct) =>
-            await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Text(SvgChart.Render(await store.GetMetricHistoryAsync(id, ct)), "image/svg+xml"));
+            await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Text(SvgChart.Render(await store.GetMetricHistoryAsync(id, SvgChart.MaxPoints, ct)), "image/svg+xml"));
         api.MapGet("/{id}/artifacts/{index:int}", async (string id, int index, IJobStore store, CancellationToken ct) =>
         {
             if (await store.GetAsync(id, ct) is not { } job) return NotFound(id);
@@ -98,7 +98,7 @@ public static class JobsApi
     private static async Task<IResult> MetricsCsv(string id, IJobStore store, CancellationToken ct)
     {
         if (await store.GetAsync(id, ct) is null) return NotFound(id);
-        var history = await store.GetMetricHistoryAsync(id, ct);
+        var history = await store.GetMetricHistoryAsync(id, ct: ct);
         var names = history.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
         var sb = new StringBuilder("step");
         foreach (var n in names) sb.Append(',').Append(n);

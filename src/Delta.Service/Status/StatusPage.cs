@@ -26,7 +26,7 @@ public static class StatusPage
             sb.Append("<table><tr><th>job</th><th>state</th><th>progress</th><th>curves</th></tr>");
             foreach (var j in jobs)
             {
-                var history = await store.GetMetricHistoryAsync(j.Id, ct);
+                var history = await store.GetMetricHistoryAsync(j.Id, SvgChart.MaxPoints, ct);
                 var state = j.State.ToDb();
                 sb.Append(CultureInfo.InvariantCulture, $"<tr id=\"job-{j.Id}\"><td><b>{E(j.Name)}</b><br><small>{j.Id}<br>{E(j.Device)} · attempt {j.Attempts}</small></td>");
                 sb.Append(CultureInfo.InvariantCulture, $"<td class=\"{state}\">{state}{(j.Error is { } err ? "<br><small>" + E(err) + "</small>" : "")}</td><td>{Progress(j)}</td>");

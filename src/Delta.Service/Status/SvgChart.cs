@@ -14,6 +14,9 @@ public static class SvgChart
 {
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
+    /// <summary>History points a chart asks the store for: a few per pixel of its width is all a polyline can show.</summary>
+    public const int MaxPoints = 1000;
+
     public static string Render(IReadOnlyList<MetricPoint> points, int width = 420, int height = 150)
     {
         const int pad = 6, legendHeight = 16;

@@ -34,5 +34,7 @@ public interface IJobStore
     Task<JobRecord?> GetAsync(string id, CancellationToken ct = default);
     Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default);
     Task<IReadOnlyList<LogLine>> GetLogsAsync(string id, long afterSeq = 0, CancellationToken ct = default);
-    Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, CancellationToken ct = default);
+    /// <summary>The job's history points in step order; with <paramref name="maxPoints"/> &gt; 0, at most about that many,
+    /// evenly spaced over the history and always with its last point (for charts: a long job has a point per step).</summary>
+    Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, int maxPoints = 0, CancellationToken ct = default);
 }

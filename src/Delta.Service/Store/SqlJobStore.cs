@@ -189,10 +189,22 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         return list;
     }
 
-    public async Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, CancellationToken ct = default)
+    public async Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, int maxPoints = 0, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        await using var cmd = Command(c, null, "SELECT step, metrics FROM job_points WHERE job_id = @id ORDER BY seq", ("id", id));
+        long every = 1;
+        if (maxPoints > 0)
+        {
+            await using var count = Command(c, null, "SELECT COUNT(*) FROM job_points WHERE job_id = @id", ("id", id));
+            var n = Convert.ToInt64(await count.ExecuteScalarAsync(ct));
+            every = Math.Max(1, (n + maxPoints - 1) / maxPoints);
+        }
+        // Every k-th point by position (and the last), chosen in the database: the rest never leaves it.
+        await using var cmd = every == 1
+            ? Command(c, null, "SELECT step, metrics FROM job_points WHERE job_id = @id ORDER BY seq", ("id", id))
+            : Command(c, null,
+                "SELECT step, metrics FROM (SELECT step, metrics, seq, ROW_NUMBER() OVER (ORDER BY seq) AS n, COUNT(*) OVER () AS total " +
+                "FROM job_points WHERE job_id = @id) t WHERE (n - 1) % @every = 0 OR n = total ORDER BY seq", ("id", id), ("every", every));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<MetricPoint>();
         while (await r.ReadAsync(ct))

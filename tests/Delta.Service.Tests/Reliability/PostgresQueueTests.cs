@@ -33,6 +33,15 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats()
+    {
+        using var schema = new PgSchema();
+        await using var store = new PostgresJobStore(schema.ConnectionString);
+        await store.InitializeAsync();
+        await StoreScenarios.Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats(store);
+    }
+
+    [PostgresFact]
     public async Task A_cancel_requested_while_running_survives_the_host_letting_go()
     {
         using var schema = new PgSchema();
