@@ -160,9 +160,13 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         if (leaseLost) return;
         if (outcome is null)
         {
-            sink.Log($"host {options.HostId} shutting down: requeued; resumes from the last checkpoint");
-            await sink.FlushAsync();
             await store.ReleaseAsync(job.Id, options.HostId, CancellationToken.None);
+            // Said after the release, from what it did: a cancel requested in the meantime ends the job instead.
+            var released = await store.GetAsync(job.Id, CancellationToken.None);
+            sink.Log(released?.State == JobState.Cancelled
+                ? $"host {options.HostId} shutting down: the job's cancel had been requested, so it ends cancelled instead of going back to the queue"
+                : $"host {options.HostId} shutting down: requeued; resumes from the last checkpoint");
+            await sink.FlushAsync();
             return;
         }
         sink.Log(outcome.State == JobState.Failed ? $"failed: {outcome.Error}" : outcome.State.ToDb());
