@@ -30,6 +30,7 @@ public static partial class PathConfinement
     public static string Resolve(string root, string userPath, string key)
     {
         if (string.IsNullOrWhiteSpace(userPath)) throw new BadInputException($"{key} is empty.");
+        if (userPath.Contains('\0')) throw new BadInputException($"{key}: '{userPath.Replace("\0", "\\0")}' is not a path (it holds a NUL character).");
         var rootCanonical = Canonical(root) ?? throw new BadInputException($"The data root {root} does not exist (set Delta:DataRoot).");
         var combined = Path.GetFullPath(Path.Combine(rootCanonical, userPath));
         var canonical = Canonical(combined) ?? throw new BadInputException($"{key}: '{userPath}' does not exist (looked for {combined}).");

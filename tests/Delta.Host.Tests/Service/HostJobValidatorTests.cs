@@ -37,10 +37,11 @@ public sealed class HostJobValidatorTests : IDisposable
     }
 
     /// <summary>Over HTTP a validation crash was a 500: a null key (NullReferenceException) or a path that is none
-    /// (Path.GetFullPath's ArgumentException) is a problem with the job, answered like every other.</summary>
+    /// (a NUL byte: Path.GetFullPath's ArgumentException, the CLI's exit 1) is a problem with the job, answered like
+    /// every other — and named as such by the validation itself now, on the CLI too (exit 2).</summary>
     [Theory]
     [InlineData("\"hyper\": { \"epochs\": 1 }", "\"hyper\": null", "job: hyper: must not be null")]
-    [InlineData("\"dataset\": \"set\"", "\"dataset\": \"se\\u0000t\"", "job: ")]
+    [InlineData("\"dataset\": \"set\"", "\"dataset\": \"se\\u0000t\"", "job: dataset: 'se\\0t' is not a path (it holds a NUL character)")]
     public void A_job_that_crashes_a_check_is_a_validation_problem(string replace, string by, string expected)
     {
         var e = Assert.Throws<JobValidationException>(() => new HostJobValidator(Env).Validate(Job("cpu").Replace(replace, by, StringComparison.Ordinal), null));
