@@ -27,9 +27,10 @@ public sealed class HeartbeatLossTests : IDisposable
         var unreachableFor = Stopwatch.StartNew();
         store.Unreachable = true;
         await executor.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        // The lease, less the time since the last heartbeat got through (at most one heartbeat), plus the heartbeat
-        // that finds it gone; 2 s more for a loaded machine.
-        Assert.InRange(unreachableFor.Elapsed, options.Lease - options.Heartbeat, options.Lease + options.Heartbeat + TimeSpan.FromSeconds(2));
+        // Not before the lease, less the time since the last heartbeat got through (at most one heartbeat), can have
+        // run out. The upper side is generous: the heartbeat loop runs on the thread pool, which the test run's other
+        // classes can starve for seconds on 2 cores; what matters is that the job stops (the old code never did).
+        Assert.InRange(unreachableFor.Elapsed, options.Lease - options.Heartbeat, options.Lease + options.Heartbeat + TimeSpan.FromSeconds(8));
         await Task.Delay(options.Heartbeat * 3);                       // the worker's own bookkeeping after the cancel
         Assert.Equal(0, store.Endings);                                 // abandoned: the next holder of the lease owns its end
     }
