@@ -29,11 +29,11 @@ public sealed class ServiceJobTests : IDisposable
               "delta": { "stages": 2 }, "dataset": "bars", "hyper": { "epochs": 1, "batchSize": 8, "learningRate": 0.005 },
               "seed": 3, "frozenBase": "MODE", "options": { "imageSize": 32, "validationFraction": 0.1 } }
             """;
-        async Task<(JobExecutionResult Result, List<string> Log)> Run(string name, string mode)
+        async Task<(JobExecutionResult Result, List<string> Log)> Run(string name, string mode, string? id = null, bool resume = false)
         {
-            var job = new JobRecord { Id = name, Name = name, Device = "cpu", Spec = spec.Replace("NAME", name).Replace("MODE", mode) };
+            var job = new JobRecord { Id = id ?? name, Name = name, Device = "cpu", Spec = spec.Replace("NAME", name).Replace("MODE", mode) };
             var log = new List<string>();
-            var execution = new JobExecution(job, Path.Combine(dir, "work", name), Path.Combine(dir, "checkpoints", name), Resume: false,
+            var execution = new JobExecution(job, Path.Combine(dir, "work", job.Id), Path.Combine(dir, "checkpoints", job.Id), Resume: resume,
                 new Progress<TrainProgress>(), log.Add);
             return (await new HostJobExecutor(env).ExecuteAsync(execution, CancellationToken.None), log);
         }
@@ -51,5 +51,16 @@ public sealed class ServiceJobTests : IDisposable
         using var exactPatch = env.Patches.Load("bars-exact");
         Assert.Equal(exactPatch.Tensors.Keys.Order(), fastPatch.Tensors.Keys.Order());
         Assert.Contains(exactPatch.Tensors, kv => !kv.Value.Equals(fastPatch.Tensors[kv.Key]));
+        Assert.Equal("bars-exact", exactPatch.Manifest.Properties["serviceJob"]);               // the job that trained it
+
+        // An attempt of the same job after one that saved its patch and died before its outcome was recorded: the
+        // saved patch is the result (same metrics), nothing is trained or rewritten. Another job of that name is refused.
+        var bytes = File.ReadAllBytes(exactPatch.Path);
+        var again = await Run("bars-exact", "exact", resume: true);
+        Assert.Contains(again.Log, line => line.StartsWith("patch already saved by an earlier attempt of this job", StringComparison.Ordinal));
+        Assert.Equal(exact.Result.Metrics["top1"], again.Result.Metrics["top1"]);
+        Assert.Equal(bytes, File.ReadAllBytes(exactPatch.Path));
+        var other = await Assert.ThrowsAsync<Delta.Host.BadInputException>(() => Run("bars-exact", "exact", id: "another-job", resume: true));
+        Assert.Contains("a patch 'bars-exact' already exists", other.Message);
     }
 }

@@ -50,7 +50,7 @@ public static class TrainVerb
     /// A job whose patch name is taken is refused before it trains, unless <paramref name="overwrite"/>
     /// (<see cref="JobPatchStore"/>).</summary>
     public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct,
-        FrozenBaseMode mode = FrozenBaseMode.Exact, string? checkpointDir = null, bool overwrite = false)
+        FrozenBaseMode mode = FrozenBaseMode.Exact, string? checkpointDir = null, bool overwrite = false, string? serviceJobId = null)
     {
         if (!overwrite) JobPatchStore.EnsureFree(env.Patches, job.Spec.Name);
         var outputDir = OutputDir(env, job);
@@ -61,7 +61,7 @@ public static class TrainVerb
             Job = job.Spec, Options = job.Options, DatasetPath = job.DatasetPath, OutputDir = outputDir,
             CheckpointDir = checkpointDir ?? Path.Combine(outputDir, "checkpoints"), Resume = resume, Progress = progress,
         };
-        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id, mode, new JobPatchStore(env.Patches, job.Spec.Name, overwrite));
+        var context = env.Context(job.Device, "plugin." + job.Plugin.Info.Id, mode, new JobPatchStore(env.Patches, job.Spec.Name, overwrite, serviceJobId));
         return job.Plugin.Plugin.TrainAsync(context, request, ct);
     }
 }

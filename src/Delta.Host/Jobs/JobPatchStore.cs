@@ -9,19 +9,38 @@ namespace Delta.Host.Jobs;
 /// The patch store as a training job sees it. The job's own patch name is checked before any training
 /// (<see cref="EnsureFree"/>), and its save replaces an existing patch only when the job was run with --overwrite —
 /// whatever the plugin passes, so that no plugin can silently replace a patch saved earlier under that name (one
-/// that appeared while the job trained is refused too). Everything else goes to the store as it is.
+/// that appeared while the job trained is refused too). A service job's patch carries the job's id
+/// (<see cref="JobIdProperty"/>), so that a later attempt of the same job can tell its own saved patch from another's
+/// (<see cref="SavedByJob"/>). Everything else goes to the store as it is.
 /// </summary>
-public sealed class JobPatchStore(IPatchStore inner, string jobName, bool replaceJobPatch) : IPatchStore
+public sealed class JobPatchStore(IPatchStore inner, string jobName, bool replaceJobPatch, string? jobId = null) : IPatchStore
 {
+    /// <summary>Manifest property naming the service job that trained the patch.</summary>
+    public const string JobIdProperty = "serviceJob";
+
     public string Root => inner.Root;
 
-    public PatchSummary Save(string name, PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors, bool overwrite = false) =>
-        inner.Save(name, manifest, tensors, name == jobName ? replaceJobPatch : overwrite);
+    public PatchSummary Save(string name, PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors, bool overwrite = false)
+    {
+        if (name != jobName) return inner.Save(name, manifest, tensors, overwrite);
+        if (jobId is not null)
+            manifest = manifest with { Properties = new Dictionary<string, string>(manifest.Properties) { [JobIdProperty] = jobId } };
+        return inner.Save(name, manifest, tensors, replaceJobPatch);
+    }
 
     public Patch Load(string nameOrPath, BaseIdentity? expectedBase = null) => inner.Load(nameOrPath, expectedBase);
     public PatchSummary Inspect(string nameOrPath) => inner.Inspect(nameOrPath);
     public IReadOnlyList<PatchSummary> List(ICollection<PatchException>? unreadable = null) => inner.List(unreadable);
     public bool Delete(string name) => inner.Delete(name);
+
+    /// <summary>The patch of <paramref name="name"/> when service job <paramref name="jobId"/> saved it (an attempt that
+    /// died after saving, before its outcome was recorded); null when there is none or another job's.</summary>
+    public static PatchSummary? SavedByJob(IPatchStore store, string name, string jobId)
+    {
+        if (!File.Exists(Path.Combine(store.Root, name + PatchStore.Extension))) return null;
+        var summary = store.Inspect(name);
+        return summary.Manifest.Properties.GetValueOrDefault(JobIdProperty) == jobId ? summary : null;
+    }
 
     /// <summary>Refuses a job whose patch name is taken, before it trains for hours and then cannot save.</summary>
     public static void EnsureFree(IPatchStore store, string name)
