@@ -51,6 +51,9 @@ public static class JobsApi
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var json = await reader.ReadToEndAsync(ct);
         var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null;
+        // A retry of a submission that got through (its response lost) gets that job back, before validation: what the
+        // job asks for may be refused by now (its patch name is taken once it has run), and the retry must not be.
+        if (key is not null && await store.FindByIdempotencyKeyAsync(key, ct) is { } earlier) return Results.Ok(earlier);
         JobSubmission submission;
         try { submission = validator.Validate(json, key); }
         catch (JobValidationException e) { return Results.BadRequest(new { errors = e.Problems }); }

@@ -32,6 +32,8 @@ public interface IJobStore
     /// was requested end cancelled instead. Returns how many it took back, both kinds.</summary>
     Task<int> RequeueStaleAsync(string? formerOwner, CancellationToken ct = default);
     Task<JobRecord?> GetAsync(string id, CancellationToken ct = default);
+    /// <summary>The job submitted with this idempotency key, if any.</summary>
+    Task<JobRecord?> FindByIdempotencyKeyAsync(string key, CancellationToken ct = default);
     Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default);
     Task<IReadOnlyList<LogLine>> GetLogsAsync(string id, long afterSeq = 0, CancellationToken ct = default);
     /// <summary>The job's history points in step order; with <paramref name="maxPoints"/> &gt; 0, at most about that many,

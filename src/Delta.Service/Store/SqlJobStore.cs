@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Delta.Service.Jobs;
 
 namespace Delta.Service.Store;
@@ -12,7 +13,12 @@ namespace Delta.Service.Store;
 /// </summary>
 public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null) : IJobStore
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>Non-finite metrics are written as named literals: an outcome with a NaN metric must still be recorded
+    /// (JSON has no number for it; the default options throw, and the job would stay running and be retried).</summary>
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
     private const string Columns = "id, name, device, spec, state, idempotency_key, owner, lease_expires, attempts, cancel_requested, error, progress, metrics, artifacts, created, started, finished, released";
     /// <summary>Puts a running job down (shutdown, expired lease). One whose cancel was requested ends cancelled: back in the
@@ -40,6 +46,10 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
             if (Convert.ToInt64(await count.ExecuteScalarAsync(ct)) == 0)
                 await Exec(c, tx, $"ALTER TABLE {table} ADD COLUMN {column} {definition}", ct);
         }
+        // A queue written before a cancel ended a queued job at once may hold queued rows flagged for cancellation;
+        // no claim picks them any more, so they are ended here rather than shown as queued forever.
+        await Exec(c, tx, "UPDATE jobs SET state = 'cancelled', error = 'cancelled by request', finished = @now WHERE state = 'queued' AND cancel_requested = 1",
+            ct, ("now", Now));
         await tx.CommitAsync(ct);
     }
 
@@ -166,6 +176,12 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     {
         await using var c = await OpenAsync(ct);
         return await QueryOne(c, null, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id));
+    }
+
+    public async Task<JobRecord?> FindByIdempotencyKeyAsync(string key, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return await QueryOne(c, null, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", key));
     }
 
     public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default)

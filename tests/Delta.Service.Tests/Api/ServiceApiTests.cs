@@ -141,6 +141,20 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Equal(201, (await ApiCalls.List(svc.Http)).Count);
     }
 
+    /// <summary>A retry with the key of a submission that got through returns that job even when the job as written
+    /// would now be refused (in `delta serve`: its patch name is taken once it has run).</summary>
+    [Fact]
+    public async Task A_retry_with_a_used_idempotency_key_gets_the_first_job_back_without_being_validated_again()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var first = await ApiCalls.PostJob(svc.Http, ApiCalls.Job("once"), "key-once");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var retry = await ApiCalls.PostJob(svc.Http, """{"name":"once","steps":-3}""", "key-once");   // refused if validated
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Contains("\"name\":\"once\"", await retry.Content.ReadAsStringAsync());
+        Assert.Single(await ApiCalls.List(svc.Http));
+    }
+
     [Fact]
     public async Task A_job_for_a_device_this_host_does_not_serve_is_rejected_naming_the_served_ones()
     {

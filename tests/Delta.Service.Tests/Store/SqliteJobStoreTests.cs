@@ -24,6 +24,23 @@ public sealed class SqliteJobStoreTests : IDisposable
     public async Task Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats() =>
         await StoreScenarios.Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats(await Store());
 
+    /// <summary>An outcome with a NaN metric (a DeepLab mIoU without labelled validation pixels) is recorded; before,
+    /// serializing it threw, the job stayed running and was retried until it was given up.</summary>
+    [Fact]
+    public async Task An_outcome_with_non_finite_metrics_is_recorded_and_read_back()
+    {
+        var s = await Store();
+        var (job, _) = await s.SubmitAsync(Sub("nan"));
+        await s.ClaimNextAsync("cpu", "h1", Lease);
+        Assert.True(await s.CompleteAsync(job.Id, "h1", new JobOutcome(JobState.Succeeded, null,
+            new Dictionary<string, double> { ["mIoU"] = double.NaN, ["loss"] = double.PositiveInfinity, ["acc"] = 0.5 }, [])));
+        var done = (await s.GetAsync(job.Id))!;
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.True(double.IsNaN(done.Metrics["mIoU"]));
+        Assert.Equal(double.PositiveInfinity, done.Metrics["loss"]);
+        Assert.Contains("\"NaN\"", System.Text.Json.JsonSerializer.Serialize(done, Delta.Service.Api.ServiceJson.Options));   // and the API can send it
+    }
+
     [Fact]
     public async Task Lifecycle_queued_running_succeeded_keeps_metrics_artifacts_and_history()
     {

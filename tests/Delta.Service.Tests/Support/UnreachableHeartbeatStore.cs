@@ -38,5 +38,6 @@ public sealed class UnreachableHeartbeatStore(IJobStore inner) : IJobStore
     public Task<JobRecord?> GetAsync(string id, CancellationToken ct = default) => inner.GetAsync(id, ct);
     public Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default) => inner.ListAsync(limit, ct);
     public Task<IReadOnlyList<LogLine>> GetLogsAsync(string id, long afterSeq = 0, CancellationToken ct = default) => inner.GetLogsAsync(id, afterSeq, ct);
+    public Task<JobRecord?> FindByIdempotencyKeyAsync(string key, CancellationToken ct = default) => inner.FindByIdempotencyKeyAsync(key, ct);
     public Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, int maxPoints = 0, CancellationToken ct = default) => inner.GetMetricHistoryAsync(id, maxPoints, ct);
 }
