@@ -39,7 +39,8 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
         var seed = o.Seed;
         // This plugin's Δ stages, seed and budget are its options (deltaStages, seed, batchSize, sourceSteps,
         // adaptSteps): say so where the job's own keys ask for something else, rather than ignore them silently.
-        if (job.Delta.Stages != o.DeltaStages || job.Delta with { Stages = o.DeltaStages } != new DeltaConfig { Stages = o.DeltaStages })
+        // (A job file without a delta section has the default DeltaConfig: nothing asked for, nothing to warn about.)
+        if (job.Delta != new DeltaConfig() && job.Delta != new DeltaConfig { Stages = o.DeltaStages })
             context.Logger.LogWarning("{Job}: domainadapt builds Δ({Stages}) from options.deltaStages (default variant, skip BNs); the job's delta section is not used", job.Name, o.DeltaStages);
         if (job.Seed != 0 && job.Seed != o.Seed)
             context.Logger.LogWarning("{Job}: domainadapt seeds with options.seed = {Seed}; the job's seed {JobSeed} is not used", job.Name, o.Seed, job.Seed);

@@ -33,7 +33,8 @@ public static class ServiceConfiguration
         o.ArtifactRoots = [.. o.ArtifactRoots, env.Paths.OutputPath, env.Paths.PatchesPath];
         // Workers claim jobs by exact device name and jobs are queued under canonical names (HostJobValidator), so the
         // workers' names are made canonical too ("CUDA" → "cuda:0"); a device this machine lacks stops the start here.
-        o.Devices = [.. o.Devices.Select(d => DeviceParser.Name(DeviceParser.Parse(d, "Service:Devices")))];
+        // One worker per device: "cuda" and "cuda:0" are one GPU, and two workers on it would run two jobs at once.
+        o.Devices = [.. o.Devices.Select(d => DeviceParser.Name(DeviceParser.Parse(d, "Service:Devices"))).Distinct(StringComparer.Ordinal)];
         return o;
     }
 

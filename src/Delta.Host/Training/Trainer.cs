@@ -53,7 +53,7 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         }
 
         int epochsWithoutImprovement = position.EpochsWithoutImprovement;
-        if (resumed) StopIfAlreadyDone(loop, hyper, state, epochsWithoutImprovement);
+        if (resumed) StopIfAlreadyDone(loop, hyper, state, position, epochsWithoutImprovement);
 
         var hooks = new List<ITrainHook>(loop.Hooks);
         var progress = loop.Progress is null ? null : new ProgressReporter(loop.Progress, loop.ItemsPerBatch > 0 ? loop.ItemsPerBatch : hyper.BatchSize);
@@ -112,6 +112,14 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
                     using (batch)
                     {
                         if (stepInEpoch < skip) { stepInEpoch++; continue; }   // already trained before the resume
+                        // Resumed from a mid-epoch checkpoint taken at maxSteps: no step, but the epoch's end (flush,
+                        // validation, report, checkpoint) as the uninterrupted run had it.
+                        if (hyper.MaxSteps > 0 && state.Step >= hyper.MaxSteps)
+                        {
+                            state.StopRequested = true;
+                            state.StopReason = $"reached maxSteps = {hyper.MaxSteps}";
+                            break;
+                        }
                         if (cancellationToken.IsCancellationRequested)
                         {
                             Flush();
@@ -178,12 +186,14 @@ public sealed class Trainer(ILogger<Trainer>? logger = null) : ITrainer
         return loop.Validate();
     }
 
-    /// <summary>A checkpoint written after the run had stopped (maxSteps reached, or early stopping's patience used up:
-    /// the end-of-epoch save records the position after it) resumes to no further step: the stop is re-derived from the
-    /// position, so that a resumed run ends exactly where the uninterrupted one did.</summary>
-    private static void StopIfAlreadyDone<TBatch>(TrainLoop<TBatch> loop, TrainingHyperParameters hyper, TrainState state, int epochsWithoutImprovement)
-        where TBatch : IDisposable
+    /// <summary>An end-of-epoch checkpoint written after the run had stopped (maxSteps reached, or early stopping's
+    /// patience used up: the save records the position after it) resumes to no further step or epoch: the stop is
+    /// re-derived from the position, so that a resumed run ends exactly where the uninterrupted one did. (A mid-epoch
+    /// checkpoint at maxSteps resumes into that epoch, whose loop stops before any step and still ends the epoch.)</summary>
+    private static void StopIfAlreadyDone<TBatch>(TrainLoop<TBatch> loop, TrainingHyperParameters hyper, TrainState state, CheckpointPosition position,
+        int epochsWithoutImprovement) where TBatch : IDisposable
     {
+        if (position.StepInEpoch > 0) return;
         if (hyper.MaxSteps > 0 && state.Step >= hyper.MaxSteps)
         {
             state.StopRequested = true;

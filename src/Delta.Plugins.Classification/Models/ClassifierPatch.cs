@@ -48,6 +48,7 @@ public static class ClassifierPatch
         if (!int.TryParse(m.Properties.GetValueOrDefault("numClasses"), out var classes) || classes != m.ClassNames.Count)
             throw new PatchException(PatchErrorKind.Incompatible, summary.Path, "manifest lacks a consistent numClasses/classNames.");
         ImageSize(m, summary.Path);                                 // checked here, where the file's path is known
+        DatasetSplit.FromManifest(m, summary.Path);
         var request = new BackboneRequest { Architecture = m.Architecture, Weights = m.BaseWeights, Delta = m.Delta, Device = device };
         IDeltaBackbone backbone;
         if (m.Properties.TryGetValue(AdapterProperty, out var adapter))

@@ -112,7 +112,9 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
                     if (r == true && !userCancelled) { userCancelled = true; await jobCts.CancelAsync(); }
                 }
                 catch (OperationCanceledException) when (heartbeatStop.IsCancellationRequested) { return; }
-                catch (Exception e) when (Stopwatch.GetElapsedTime(leaseFrom) >= options.Lease)
+                // A cancellation that is not the stop's can only be the call cut off at the lease's end (CancelAfter rounds
+                // to whole milliseconds on a coarser clock, so the elapsed time may read a hair short of the lease).
+                catch (Exception e) when (e is OperationCanceledException || Stopwatch.GetElapsedTime(leaseFrom) >= options.Lease)
                 {
                     // Same as a lease the store says is gone: stop training rather than race the host that may take over.
                     log.LogError(e, "Heartbeats for job {Id} failed for a whole lease ({Lease}); treating the lease as lost", job.Id, options.Lease);

@@ -68,7 +68,7 @@ public sealed class HostJobValidatorTests : IDisposable
             ["Service:Devices:0"] = "CPU",
             ["Service:Devices:1"] = " cpu ",
         }).Build();
-        Assert.Equal(["cpu", "cpu"], ServiceConfiguration.Options(Env, configuration).Devices);
+        Assert.Equal(["cpu"], ServiceConfiguration.Options(Env, configuration).Devices);                // one worker per device
     }
 
     [Fact]

@@ -268,6 +268,21 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(16, again.Steps);
         Assert.True(again.StoppedEarly);
         Assert.Equal(after, Hash(task.Head));
+
+        // maxSteps reached mid-epoch, checkpointed there, and the process died in that epoch's validation: the resume
+        // takes no step but still ends the epoch (validation, report) as the uninterrupted run would have.
+        var ckpt3 = Path.Combine(dir, "mid-epoch");
+        var midEpoch = new TrainingHyperParameters { Epochs = 4, MaxSteps = 12, CheckpointEvery = 12 };      // epoch 2, its 4th step
+        var validations = 0;
+        IReadOnlyDictionary<string, double> DiesInTheSecondValidation() =>
+            ++validations == 2 ? throw new IOException("host died") : new Dictionary<string, double> { ["score"] = validations };
+        Assert.Throws<IOException>(() => new Trainer().Fit(Loop(task, midEpoch, checkpoints: ckpt3, validate: DiesInTheSecondValidation), CancellationToken.None));
+        after = Hash(task.Head);
+        var ended = new Trainer().Fit(Loop(task, midEpoch, checkpoints: ckpt3, resume: true, validate: DiesInTheSecondValidation), CancellationToken.None);
+        Assert.Equal(12, ended.Steps);
+        Assert.Equal(after, Hash(task.Head));
+        var report = Assert.Single(ended.History);                                                 // epoch 2's end, validated
+        Assert.Equal((1, 3.0), (report.Epoch, report.Validation["score"]));
     }
 
     [Fact]
