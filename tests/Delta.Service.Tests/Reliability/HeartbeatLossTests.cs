@@ -24,13 +24,14 @@ public sealed class HeartbeatLossTests : IDisposable
         await ApiCalls.Submit(svc.Http, ApiCalls.Job("orphan"));
         await executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var unreachableFor = Stopwatch.StartNew();
         store.Unreachable = true;
         await executor.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        // Not before the lease, less the time since the last heartbeat got through (at most one heartbeat), can have
-        // run out. The upper side is generous: the heartbeat loop runs on the thread pool, which the test run's other
-        // classes can starve for seconds on 2 cores; what matters is that the job stops (the old code never did).
-        Assert.InRange(unreachableFor.Elapsed, options.Lease - options.Heartbeat, options.Lease + options.Heartbeat + TimeSpan.FromSeconds(8));
+        // Not before the lease, counted from the last heartbeat that got through (the worker took its time just before
+        // that call; 50 ms for the two clocks' reads), can have run out. The upper side is generous: the heartbeat loop
+        // runs on the thread pool, which the test run's other classes can starve for seconds on 2 cores; what matters
+        // is that the job stops (the old code never did).
+        var leaseHeldFor = Stopwatch.GetElapsedTime(store.LeaseRenewedAt, executor.CancelledAt);
+        Assert.InRange(leaseHeldFor, options.Lease - TimeSpan.FromMilliseconds(50), options.Lease + options.Heartbeat + TimeSpan.FromSeconds(8));
         await Task.Delay(options.Heartbeat * 3);                       // the worker's own bookkeeping after the cancel
         Assert.Equal(0, store.Endings);                                 // abandoned: the next holder of the lease owns its end
     }
@@ -40,12 +41,13 @@ public sealed class HeartbeatLossTests : IDisposable
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long CancelledAt { get; private set; }
 
         public async Task<JobExecutionResult> ExecuteAsync(JobExecution execution, CancellationToken ct)
         {
             Started.TrySetResult();
             try { await Task.Delay(Timeout.Infinite, ct); }
-            finally { Cancelled.TrySetResult(); }
+            finally { CancelledAt = Stopwatch.GetTimestamp(); Cancelled.TrySetResult(); }
             throw new UnreachableException();
         }
     }

@@ -12,8 +12,19 @@ public sealed class UnreachableHeartbeatStore(IJobStore inner) : IJobStore
     /// <summary>CompleteAsync and ReleaseAsync calls: what a host that gave its job up must not make.</summary>
     public int Endings => endings;
 
-    public Task<bool?> HeartbeatAsync(string id, string owner, TimeSpan lease, CancellationToken ct = default) =>
-        Unreachable ? throw new TimeoutException("store unreachable (test)") : inner.HeartbeatAsync(id, owner, lease, ct);
+    /// <summary>When the last claim or heartbeat that got through was called (Stopwatch timestamp): the worker's lease
+    /// runs from no earlier than this (it reads its clock just before each call).</summary>
+    public long LeaseRenewedAt => Interlocked.Read(ref lastThrough);
+    private long lastThrough;
+
+    public async Task<bool?> HeartbeatAsync(string id, string owner, TimeSpan lease, CancellationToken ct = default)
+    {
+        if (Unreachable) throw new TimeoutException("store unreachable (test)");
+        var calledAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var r = await inner.HeartbeatAsync(id, owner, lease, ct);
+        Interlocked.Exchange(ref lastThrough, calledAt);
+        return r;
+    }
 
     public Task<bool> CompleteAsync(string id, string owner, JobOutcome outcome, CancellationToken ct = default)
     {
@@ -29,7 +40,13 @@ public sealed class UnreachableHeartbeatStore(IJobStore inner) : IJobStore
 
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
     public Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken ct = default) => inner.SubmitAsync(submission, ct);
-    public Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default) => inner.ClaimNextAsync(device, owner, lease, ct);
+    public async Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default)
+    {
+        var calledAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var job = await inner.ClaimNextAsync(device, owner, lease, ct);
+        if (job is not null) Interlocked.Exchange(ref lastThrough, calledAt);
+        return job;
+    }
     public Task<bool> UpdateProgressAsync(string id, string owner, IReadOnlyList<JobProgress> reports, bool replaceFromFirstStep = false, CancellationToken ct = default) =>
         inner.UpdateProgressAsync(id, owner, reports, replaceFromFirstStep, ct);
     public Task AppendLogAsync(string id, string text, CancellationToken ct = default) => inner.AppendLogAsync(id, text, ct);
