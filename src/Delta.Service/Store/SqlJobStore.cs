@@ -48,8 +48,7 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         }
         // A queue written before a cancel ended a queued job at once may hold queued rows flagged for cancellation;
         // no claim picks them any more, so they are ended here rather than shown as queued forever.
-        await Exec(c, tx, "UPDATE jobs SET state = 'cancelled', error = 'cancelled by request', finished = @now WHERE state = 'queued' AND cancel_requested = 1",
-            ct, ("now", Now));
+        await Exec(c, tx, $"UPDATE jobs SET {LetGo} WHERE state = 'queued' AND cancel_requested = 1", ct, ("now", Now));
         await tx.CommitAsync(ct);
     }
 
@@ -208,19 +207,14 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     public async Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, int maxPoints = 0, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        long every = 1;
-        if (maxPoints > 0)
-        {
-            await using var count = Command(c, null, "SELECT COUNT(*) FROM job_points WHERE job_id = @id", ("id", id));
-            var n = Convert.ToInt64(await count.ExecuteScalarAsync(ct));
-            every = Math.Max(1, (n + maxPoints - 1) / maxPoints);
-        }
-        // Every k-th point by position (and the last), chosen in the database: the rest never leaves it.
-        await using var cmd = every == 1
+        // Every k-th point by position, k = ceil(total / maxPoints), and the last, chosen in the database in one query:
+        // the rest never leaves it.
+        await using var cmd = maxPoints <= 0
             ? Command(c, null, "SELECT step, metrics FROM job_points WHERE job_id = @id ORDER BY seq", ("id", id))
             : Command(c, null,
                 "SELECT step, metrics FROM (SELECT step, metrics, seq, ROW_NUMBER() OVER (ORDER BY seq) AS n, COUNT(*) OVER () AS total " +
-                "FROM job_points WHERE job_id = @id) t WHERE (n - 1) % @every = 0 OR n = total ORDER BY seq", ("id", id), ("every", every));
+                "FROM job_points WHERE job_id = @id) t WHERE (n - 1) % ((total + @max - 1) / @max) = 0 OR n = total ORDER BY seq",
+                ("id", id), ("max", (long)maxPoints));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<MetricPoint>();
         while (await r.ReadAsync(ct))
