@@ -37,7 +37,7 @@ public sealed class JobPatchStore(IPatchStore inner, string jobName, bool replac
     /// died after saving, before its outcome was recorded); null when there is none or another job's.</summary>
     public static PatchSummary? SavedByJob(IPatchStore store, string name, string jobId)
     {
-        if (!File.Exists(Path.Combine(store.Root, name + PatchStore.Extension))) return null;
+        if (!File.Exists(PathOf(store, name))) return null;
         var summary = store.Inspect(name);
         return summary.Manifest.Properties.GetValueOrDefault(JobIdProperty) == jobId ? summary : null;
     }
@@ -45,8 +45,10 @@ public sealed class JobPatchStore(IPatchStore inner, string jobName, bool replac
     /// <summary>Refuses a job whose patch name is taken, before it trains for hours and then cannot save.</summary>
     public static void EnsureFree(IPatchStore store, string name)
     {
-        var path = Path.Combine(store.Root, name + PatchStore.Extension);
+        var path = PathOf(store, name);
         if (File.Exists(path))
             throw new BadInputException($"name: a patch '{name}' already exists ({path}). Give the job another name, delete that patch (delta patches delete {name}), or train with --overwrite to replace it once the new one is trained.");
     }
+
+    private static string PathOf(IPatchStore store, string name) => Path.Combine(store.Root, name + PatchStore.Extension);
 }
