@@ -159,6 +159,25 @@ public sealed class ScenarioTests : IDisposable
         Assert.Equal(baseModel.Top1, sweep[0].BaseTop1);                     // α = 0 is the base model
         Assert.Equal("model copy", result.PatchKind);
         Assert.False(result.BaseLogitsIdentical);
+        // These tasks train on every image that is not a test image: no held-out images, so α is the oracle's, and says so.
+        Assert.StartsWith("PAINT (oracle α=", result.Method);
+        Assert.All(sweep, p => Assert.True(double.IsNaN(p.ValidationHarmonicMean)));
+        var oracle = sweep.MaxBy(p => p.HarmonicMean)!;
+        Assert.Equal((oracle.BaseTop1, oracle.PatchedTop1), (result.BaseAfter, result.Patched));
+    }
+
+    /// <summary>With images no split uses (the training splits capped), α is picked by the validation harmonic mean on
+    /// those images and the row reports the test figures at that α.</summary>
+    [Fact]
+    public void PaintPicksAlphaOnHeldOutImagesAndReportsTestFiguresAtIt()
+    {
+        var context = env.Context();
+        using var baseModel = new BaseModel(env.Registry, Synthetic.Task("base", 4, 24, 1, maxTrainPerClass: 10), Settings, CPU);
+        var (result, sweep) = new PatchingExperiment(context, baseModel, Settings, env.Dir).Paint(Synthetic.Task("new", 3, 24, 2, maxTrainPerClass: 10));
+        var picked = sweep.MaxBy(p => p.ValidationHarmonicMean)!;
+        Assert.Equal($"PAINT (α={picked.Alpha:F1}, picked on validation)", result.Method);
+        Assert.All(sweep, p => Assert.InRange(p.ValidationHarmonicMean, 0, 1));
+        Assert.Equal((picked.BaseTop1, picked.PatchedTop1, picked.HarmonicMean), (result.BaseAfter, result.Patched, result.HarmonicMean));
     }
 
     [Fact]

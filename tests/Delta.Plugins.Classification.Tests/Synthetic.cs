@@ -25,7 +25,8 @@ public sealed class Synthetic : IDisposable
     };
 
     /// <summary>A task whose class c is a bright square at a class-specific place on noise: learnable, deterministic per seed.</summary>
-    public static TaskData Task(string name, int classes, int perClass, int seed, int size = 16)
+    /// <param name="maxTrainPerClass">caps the training split (0: every image that is not a test image trains), leaving the rest unused</param>
+    public static TaskData Task(string name, int classes, int perClass, int seed, int size = 16, int maxTrainPerClass = 0)
     {
         var gen = new Generator((ulong)seed);
         var n = classes * perClass;
@@ -39,7 +40,7 @@ public sealed class Synthetic : IDisposable
             images[i, .., y..(y + 4), x..(x + 4)] = ones(3, 4, 4) * (0.6f + 0.1f * (seed % 3));
         }
         var data = new TensorImageDataset(name, images, labels, Enumerable.Range(0, classes).Select(c => $"c{c}").ToList());
-        return DatasetResolver.Split(name, data, data, new ClassificationOptions { ImageSize = size, ValidationFraction = 0, TestFraction = 0.25 }, seed);
+        return DatasetResolver.Split(name, data, data, new ClassificationOptions { ImageSize = size, ValidationFraction = 0, TestFraction = 0.25, MaxTrainPerClass = maxTrainPerClass }, seed);
     }
 
     /// <summary>Real PNG files in an ImageFolder: class "left" has a bright bar on the left, "right" on the right.</summary>

@@ -106,7 +106,8 @@ public static class DemoCommand
         Say($"Sequential (Δ(1) per task, routed by task id): base {ResultTable.Pct(seq.BaseAfter)} %, mnist {ResultTable.Pct(mnistBefore.Top1)} → {ResultTable.Pct(mnistAfter.Top1)} % " +
             $"(predictions identical: {(retained ? "yes" : "NO")}), optdigits {ResultTable.Pct(seq.Patched)} %; mean over tasks {ResultTable.Pct(seqMean)} %.");
         if (sweep.Count > 0)
-            Say("PAINT α sweep (base top-1 / mnist top-1 / harmonic mean): " + string.Join("; ", sweep.Select(p => $"α={p.Alpha:F1}: {ResultTable.Pct(p.BaseTop1)}/{ResultTable.Pct(p.PatchedTop1)}/{ResultTable.Pct(p.HarmonicMean)}")));
+            Say("PAINT α sweep (test: base top-1 / mnist top-1 / harmonic mean; validation harmonic mean, which picks α): " +
+                string.Join("; ", sweep.Select(p => $"α={p.Alpha:F1}: {ResultTable.Pct(p.BaseTop1)}/{ResultTable.Pct(p.PatchedTop1)}/{ResultTable.Pct(p.HarmonicMean)}; {ResultTable.Pct(p.ValidationHarmonicMean)}")));
 
         // Zero drop, measured at the end: the base's features and weights are what they were before any training.
         using var featuresAfter = PooledNoGrad(probeBackbone, probeImages);

@@ -22,6 +22,9 @@ public sealed record ExperimentSettings
     /// <summary>Epochs of the base task's linear probe (on cached features; cheap).</summary>
     public int ProbeEpochs { get; init; } = 20;
     public int Seed { get; init; }
+    /// <summary>PAINT picks α on held-out images: each task's validation split, or where it has none, up to this many
+    /// images per class that no split uses (see <see cref="PatchingExperiment.Paint"/>).</summary>
+    public int PaintValidationPerClass { get; init; } = 50;
 
     public TrainingHyperParameters Hyper(double lr) => new()
     {
