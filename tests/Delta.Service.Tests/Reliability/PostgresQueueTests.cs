@@ -57,6 +57,16 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task A_name_belongs_to_one_job_that_has_not_ended()
+    {
+        using var schema = new PgSchema();
+        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresJobStore(schema.ConnectionString)).ToList();
+        await stores[0].InitializeAsync();
+        await StoreScenarios.A_name_belongs_to_one_job_that_has_not_ended(stores);
+        foreach (var s in stores) await s.DisposeAsync();
+    }
+
+    [PostgresFact]
     [Trait("Category", "Slow")]
     public async Task Two_hosts_on_one_queue_never_run_a_job_twice_and_a_killed_hosts_job_is_taken_over()
     {

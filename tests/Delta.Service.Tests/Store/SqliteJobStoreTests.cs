@@ -137,6 +137,13 @@ public sealed class SqliteJobStoreTests : IDisposable
         });
 
     [Fact]
+    public async Task A_name_belongs_to_one_job_that_has_not_ended()
+    {
+        var s = await Store();
+        await StoreScenarios.A_name_belongs_to_one_job_that_has_not_ended([s, await Store(), await Store()]);
+    }
+
+    [Fact]
     public async Task Concurrent_claimers_never_get_the_same_job()
     {
         var s = await Store();
