@@ -38,10 +38,11 @@ public sealed class JobsClient(Uri baseUrl, string? token) : IDisposable
         var message = response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "401 unauthorized: set Service:Token (e.g. DELTA_Service__Token) to the service's token",
-            HttpStatusCode.BadRequest when TryErrors(body) is { } errors => "job rejected:" + Environment.NewLine + string.Join(Environment.NewLine, errors),
+            HttpStatusCode.BadRequest or HttpStatusCode.Conflict when TryErrors(body) is { } errors => "job rejected:" + Environment.NewLine + string.Join(Environment.NewLine, errors),
             _ => $"{(int)response.StatusCode} {response.ReasonPhrase}: {body.Trim()}",
         };
-        throw new JobsApiException(message, badInput: response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound);
+        // 409: the job's name is held by a job that has not ended; as with a 400, the job as written is what to change.
+        throw new JobsApiException(message, badInput: response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict or HttpStatusCode.NotFound);
     }
 
     private static string[]? TryErrors(string body)

@@ -61,8 +61,12 @@ public static class JobsApi
         // would be accepted and then never run.
         if (!options.Devices.Contains(submission.Device, StringComparer.Ordinal))
             return Results.BadRequest(new { errors = new[] { $"device: '{submission.Device}' is not served by this host. Valid: {string.Join(", ", options.Devices)} (Service:Devices)." } });
-        var (job, created) = await store.SubmitAsync(submission, ct);
-        return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
+        try
+        {
+            var (job, created) = await store.SubmitAsync(submission, ct);
+            return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
+        }
+        catch (JobNameTakenException e) { return Results.Conflict(new { errors = new[] { e.Message } }); }
     }
 
     /// <summary>

@@ -10,7 +10,9 @@ namespace Delta.Service.Store;
 public interface IJobStore
 {
     Task InitializeAsync(CancellationToken ct = default);
-    /// <summary>Enqueues a job; with an idempotency key already used, returns the existing job and false.</summary>
+    /// <summary>Enqueues a job; with an idempotency key already used, returns the existing job and false. A job whose name
+    /// a job that has not ended (queued or running) already has is refused with <see cref="JobNameTakenException"/>
+    /// (one check with the insert: of submissions racing with one name, exactly one gets in).</summary>
     Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken ct = default);
     /// <summary>Takes the oldest queued job for the device (atomic; never hands one job to two hosts).</summary>
     Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default);

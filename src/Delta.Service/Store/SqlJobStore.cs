@@ -27,10 +27,15 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         "state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END, " +
         "error = CASE WHEN cancel_requested = 1 THEN 'cancelled by request' ELSE error END, " +
         "finished = CASE WHEN cancel_requested = 1 THEN @now ELSE finished END, owner = NULL, lease_expires = NULL";
+    /// <summary>A job that has not ended (<see cref="JobStates.IsTerminal"/> is false): it holds its name.</summary>
+    private const string Unended = "state IN ('queued', 'running')";
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
     /// <summary>Runs before the schema statements in the same transaction (PostgreSQL: a lock so two hosts starting together do not race).</summary>
     protected virtual string? SchemaLock => null;
+    /// <summary>Runs first in a submission's transaction, so that submissions take turns. SQLite needs none: its write
+    /// transactions begin IMMEDIATE and so already take turns. PostgreSQL: a lock (see <see cref="PostgresJobStore"/>).</summary>
+    protected virtual string? SubmitLock => null;
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -55,18 +60,30 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission s, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
+        // The lookups below and the insert must see every submission before this one and none may slip in between, or
+        // two submissions racing with one key (or one name) would both get in; see SubmitLock. Read committed: each
+        // lookup sees what the submission before it committed while this one waited for the lock.
+        await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        if (SubmitLock is { } lockSql) await Exec(c, tx, lockSql, ct);
+        // The key first: a retry of a submission that got through gets its own job back, never a conflict with itself.
+        if (s.IdempotencyKey is not null
+            && await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", s.IdempotencyKey)) is { } earlier)
+        {
+            await tx.CommitAsync(ct);
+            return (earlier, false);
+        }
+        // Only a submission makes a row that is not ended (a requeue or release moves the job's own row back to queued, and
+        // an ended job never starts again), so this check under the lock keeps names unique among unended jobs. A queue
+        // from before the rule may hold two unended rows with one name: the oldest is named, and both hold the name.
+        if (await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE name = @name AND {Unended} ORDER BY seq LIMIT 1", ct, ("name", s.Name)) is { } holder)
+            throw new JobNameTakenException(s.Name, holder.Id, holder.State);
         var id = Guid.NewGuid().ToString("N");
-        // ON CONFLICT DO NOTHING (both engines): a repeated idempotency key inserts nothing, even when two
-        // submissions with the same key race; the existing row is returned instead.
-        var inserted = await Exec(c, tx,
-            "INSERT INTO jobs (id, name, device, spec, state, idempotency_key, created) VALUES (@id, @name, @device, @spec, 'queued', @key, @now) ON CONFLICT DO NOTHING",
+        await Exec(c, tx,
+            "INSERT INTO jobs (id, name, device, spec, state, idempotency_key, created) VALUES (@id, @name, @device, @spec, 'queued', @key, @now)",
             ct, ("id", id), ("name", s.Name), ("device", s.Device), ("spec", s.Spec), ("key", s.IdempotencyKey), ("now", Now));
-        JobRecord? job = inserted == 1
-            ? await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id))
-            : await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", s.IdempotencyKey));
+        var job = await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE id = @id", ct, ("id", id));
         await tx.CommitAsync(ct);
-        return (job ?? throw new InvalidOperationException($"Job insert for '{s.Name}' neither created nor found a row."), inserted == 1);
+        return (job!, true);
     }
 
     public async Task<JobRecord?> ClaimNextAsync(string device, string owner, TimeSpan lease, CancellationToken ct = default)

@@ -141,6 +141,37 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Equal(201, (await ApiCalls.List(svc.Http)).Count);
     }
 
+    /// <summary>A second job with the name of one that has not ended is refused with 409 naming that job, also when many race
+    /// (exactly one gets in); the retry of an accepted submission still gets its job; once the job has ended the name is free.</summary>
+    [Fact]
+    public async Task A_job_named_like_one_that_has_not_ended_is_refused_naming_it()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path), new HoldingExecutor());
+        var running = await ApiCalls.Submit(svc.Http, ApiCalls.Job("held"));
+        await ApiCalls.WaitFor(svc.Http, running.Id, j => j.State == JobState.Running, Timeout, "running");
+        var r = await ApiCalls.PostJob(svc.Http, ApiCalls.Job("held", steps: 5));
+        Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+        Assert.Contains($"name: job {running.Id} (running) already has the name 'held'", await r.Content.ReadAsStringAsync());
+
+        var raced = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Task.Run(() => ApiCalls.PostJob(svc.Http, ApiCalls.Job("raced", seed: i)))));
+        var accepted = Assert.Single(raced, x => x.StatusCode == HttpStatusCode.Created);
+        var winner = System.Text.Json.JsonSerializer.Deserialize<JobRecord>(await accepted.Content.ReadAsStringAsync(), Delta.Service.Api.ServiceJson.Options)!;
+        foreach (var refused in raced.Where(x => x != accepted))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains($"job {winner.Id} (queued)", await refused.Content.ReadAsStringAsync());
+        }
+
+        var keyed = await ApiCalls.PostJob(svc.Http, ApiCalls.Job("keyed"), "key-keyed");
+        Assert.Equal(HttpStatusCode.Created, keyed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("keyed"), "key-keyed")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await svc.Http.PostAsync($"/api/jobs/{running.Id}/cancel", null)).StatusCode);
+        await ApiCalls.WaitFor(svc.Http, running.Id, j => j.State == JobState.Cancelled, Timeout, "cancelled");
+        Assert.Equal(HttpStatusCode.Created, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("held", steps: 5))).StatusCode);
+        Assert.Equal(4, (await ApiCalls.List(svc.Http)).Count);
+    }
+
     /// <summary>A retry with the key of a submission that got through returns that job even when the job as written
     /// would now be refused (in `delta serve`: its patch name is taken once it has run).</summary>
     [Fact]

@@ -20,6 +20,9 @@ public sealed class JobsClientTests : IDisposable
         var job = JobsClient.Parse<JobRecord>(await client.SubmitAsync(ApiCalls.Job("cli", steps: 100_000, delayMs: 10), default));
         Assert.Equal("cli", job.Name);
         Assert.Equal(job.Id, Assert.Single(JobsClient.Parse<List<JobRecord>>(await client.ListAsync(default))).Id);
+        var taken = await Assert.ThrowsAsync<JobsApiException>(() => client.SubmitAsync(ApiCalls.Job("cli"), default));
+        Assert.True(taken.BadInput);
+        Assert.StartsWith($"job rejected:{Environment.NewLine}name: job {job.Id} (", taken.Message);
         var cancelled = JobsClient.Parse<JobRecord>(await client.CancelAsync(job.Id, default));
         Assert.True(cancelled.State is JobState.Cancelled || cancelled.CancelRequested);
         Assert.NotNull(JobsClient.Parse<List<LogLine>>(await client.LogsAsync(job.Id, 0, default)));

@@ -64,35 +64,6 @@ public sealed class AttemptLimitTests : IDisposable
         Assert.Equal(1, calls);
     }
 
-    /// <summary>A queue made before graceful stops were counted apart gets the column when a newer host starts on it, and
-    /// its queued rows flagged for cancellation are ended.</summary>
-    [Fact]
-    public async Task A_queue_from_before_gets_the_released_column_and_keeps_its_jobs()
-    {
-        var path = Path.Combine(dir.Path, "old.db");
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = """
-                CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, device TEXT NOT NULL,
-                  spec TEXT NOT NULL, state TEXT NOT NULL, idempotency_key TEXT UNIQUE, owner TEXT, lease_expires INTEGER,
-                  attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, error TEXT,
-                  progress TEXT, metrics TEXT, artifacts TEXT, created INTEGER NOT NULL, started INTEGER, finished INTEGER);
-                INSERT INTO jobs (id, name, device, spec, state, attempts, created) VALUES ('old1', 'old', 'cpu', '{}', 'queued', 2, 0);
-                INSERT INTO jobs (id, name, device, spec, state, cancel_requested, created) VALUES ('old2', 'flagged', 'cpu', '{}', 'queued', 1, 0);
-                """;
-            cmd.ExecuteNonQuery();
-        }
-        var store = new SqliteJobStore(path);
-        await store.InitializeAsync();
-        await store.InitializeAsync();                                                // and again: nothing to add the second time
-        var old = (await store.GetAsync("old1"))!;
-        Assert.Equal((2, 0, JobState.Queued), (old.Attempts, old.GracefulReleases, old.State));
-        var flagged = (await store.GetAsync("old2"))!;                                 // flagged while queued: no claim would ever end it
-        Assert.Equal((JobState.Cancelled, "cancelled by request"), (flagged.State, flagged.Error));
-    }
-
     /// <summary>The job's folder could not be made (here a file stands where the folder "jobs" goes): the job fails with
     /// the reason. Before, the exception escaped the job, which stayed running until its lease ran out and came back.</summary>
     [Fact]

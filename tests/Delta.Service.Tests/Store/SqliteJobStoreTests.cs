@@ -137,6 +137,28 @@ public sealed class SqliteJobStoreTests : IDisposable
         });
 
     [Fact]
+    public async Task A_name_belongs_to_one_job_that_has_not_ended()
+    {
+        var s = await Store();
+        await StoreScenarios.A_name_belongs_to_one_job_that_has_not_ended([s, await Store(), await Store()]);
+    }
+
+    /// <summary>A queue file an older build wrote: no <c>released</c> column, and two unended jobs with one name.</summary>
+    [Fact]
+    public async Task A_queue_from_an_older_build_is_migrated_and_keeps_its_jobs()
+    {
+        var path = Path.Combine(dir.Path, "old.db");
+        using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = OldQueue.SqliteTable + OldQueue.Rows;
+            cmd.ExecuteNonQuery();
+        }
+        await OldQueue.Opened_by_this_build_keeps_its_jobs_and_runs_them(new SqliteJobStore(path));
+    }
+
+    [Fact]
     public async Task Concurrent_claimers_never_get_the_same_job()
     {
         var s = await Store();

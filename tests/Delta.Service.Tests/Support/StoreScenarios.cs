@@ -60,4 +60,68 @@ public static class StoreScenarios
         Assert.Equal(Enumerable.Range(0, 100).Select(i => 1L + 10 * i).Append(1000L), thinned);
         Assert.Equal(1000, (await s.GetMetricHistoryAsync(job.Id, maxPoints: 5000)).Count);
     }
+
+    /// <summary>
+    /// A job's name is the patch it saves, so it belongs to one job that has not ended at a time. While the job is queued or
+    /// running — requeued after a lost lease or put back by a graceful stop included, when it keeps its name and claims run
+    /// it again — a submission with the name is refused naming the job; a retry with the job's idempotency key gets the job
+    /// back instead. An ended job (succeeded, failed, cancelled) frees the name. Of submissions racing with one name through
+    /// <paramref name="stores"/> (separate stores on one queue), exactly one gets in.
+    /// </summary>
+    public static async Task A_name_belongs_to_one_job_that_has_not_ended(IReadOnlyList<IJobStore> stores)
+    {
+        var s = stores[0];
+        var lease = TimeSpan.FromSeconds(30);
+        async Task<JobNameTakenException> Refused(string name) =>
+            await Assert.ThrowsAsync<JobNameTakenException>(() => s.SubmitAsync(new JobSubmission(name, "cpu", """{"again":true}""")));
+
+        var (cat, _) = await s.SubmitAsync(new JobSubmission("cat", "cpu", "{}", "key-cat"));
+        var refused = await Refused("cat");
+        Assert.Equal(cat.Id, refused.HolderId);
+        Assert.StartsWith($"name: job {cat.Id} (queued) already has the name 'cat'", refused.Message);
+        Assert.Contains($"delta jobs cancel {cat.Id}", refused.Message);
+        var (retried, created) = await s.SubmitAsync(new JobSubmission("cat", "cpu", "{}", "key-cat"));
+        Assert.Equal((cat.Id, false), (retried.Id, created));
+        var (upper, _) = await s.SubmitAsync(new JobSubmission("Cat", "cpu", "{}"));    // another patch name, as in the patch store
+        Assert.Equal("Cat", upper.Name);
+
+        Assert.Equal(cat.Id, (await s.ClaimNextAsync("cpu", "h1", lease))!.Id);
+        Assert.StartsWith($"name: job {cat.Id} (running)", (await Refused("cat")).Message);
+        Assert.Equal(1, await s.RequeueStaleAsync("h1"));                               // its host restarted
+        Assert.Equal(cat.Id, (await Refused("cat")).HolderId);
+        Assert.Equal((cat.Id, 2), ((await s.ClaimNextAsync("cpu", "h2", lease))!.Id, (await s.GetAsync(cat.Id))!.Attempts));
+        Assert.True(await s.ReleaseAsync(cat.Id, "h2"));                                // a graceful stop
+        Assert.Equal(cat.Id, (await Refused("cat")).HolderId);
+        Assert.Equal(cat.Id, (await s.ClaimNextAsync("cpu", "h2", lease))!.Id);
+        Assert.True(await s.CompleteAsync(cat.Id, "h2", new JobOutcome(JobState.Succeeded, null, new Dictionary<string, double>(), [])));
+
+        var (second, secondCreated) = await s.SubmitAsync(new JobSubmission("cat", "cpu", "{}"));
+        Assert.True(secondCreated);
+        Assert.Equal(JobState.Cancelled, (await s.RequestCancelAsync(second.Id))!.State);
+        var (third, _) = await s.SubmitAsync(new JobSubmission("cat", "cpu", "{}"));
+        Assert.Equal(upper.Id, (await s.ClaimNextAsync("cpu", "h2", lease))!.Id);
+        Assert.Equal(third.Id, (await s.ClaimNextAsync("cpu", "h2", lease))!.Id);
+        Assert.True(await s.CompleteAsync(third.Id, "h2", JobOutcome.Failed("boom")));
+        Assert.True((await s.SubmitAsync(new JobSubmission("cat", "cpu", "{}"))).Created);
+
+        // Rounds of submissions released together, each with a name of its own, through stores whose connections are open
+        // already: without the submission lock (PostgreSQL) two of a round pass the check before either inserts.
+        await Task.WhenAll(stores.SelectMany(st => Enumerable.Range(0, 4).Select(_ => st.ListAsync(1))));
+        for (var round = 0; round < 8; round++)
+        {
+            var name = $"dog{round}";
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var racing = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+            {
+                await start.Task;
+                try { return (Id: (await stores[i % stores.Count].SubmitAsync(new JobSubmission(name, "cpu", $$"""{"i":{{i}}}"""))).Job.Id, Holder: (string?)null); }
+                catch (JobNameTakenException e) { return (Id: (string?)null, Holder: e.HolderId); }
+            })).ToList();
+            start.SetResult();
+            var outcomes = await Task.WhenAll(racing);
+            var winner = Assert.Single(outcomes, o => o.Id is not null).Id;
+            Assert.All(outcomes.Where(o => o.Id is null), o => Assert.Equal(winner, o.Holder));
+            Assert.Equal(winner, Assert.Single(await s.ListAsync(), j => j.Name == name).Id);
+        }
+    }
 }
