@@ -10,6 +10,9 @@ namespace Delta.Backbones.Registry;
 /// <summary>
 /// A task's Δ-backbone: a base (the registry's shared frozen instance, or a private trainable copy) plus this
 /// task's <see cref="DeltaTaskModule"/>. See <see cref="IDeltaBackbone"/> for the contract.
+/// <para>Ownership: owns its task module and generators; on a frozen base it also owns a <see cref="BaseLease"/>, so the
+/// shared base and its derived copy live at least as long as this backbone, even after the registry evicted the base.
+/// Dispose gives the lease back.</para>
 /// </summary>
 public sealed class DeltaBackbone : IDeltaBackbone
 {
@@ -19,15 +22,19 @@ public sealed class DeltaBackbone : IDeltaBackbone
     private readonly StagedBackbone? frozenCopy;
     private readonly FrozenCopyKind copyKind;
     private readonly long frozenParameterCount;
+    private readonly BaseLease? baseLease;
     private bool disposed;
 
-    internal DeltaBackbone(SharedBase shared, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device,
+    internal DeltaBackbone(SharedBase shared, BaseLease? baseLease, StagedBackbone baseModel, bool baseFrozen, DeltaTaskModule module, DeltaConfig delta, Device device,
         StagedBackbone? frozenCopy = null, FrozenCopyKind? copyKind = null, IReadOnlyList<Generator>? generators = null)
     {
         Generators = generators ?? [];
         this.copyKind = copyKind ?? FrozenCopyKind.Exact;
         if ((frozenCopy is null) != this.copyKind.IsExact)
             throw new ArgumentException("A derived copy goes with a non-exact copy kind, and only with one.");
+        if (baseFrozen && baseLease?.Base != shared)
+            throw new ArgumentException("A backbone on the frozen shared base holds a lease on that base.");
+        this.baseLease = baseLease;
         this.frozenCopy = frozenCopy;
         this.baseModel = baseModel;
         this.baseFrozen = baseFrozen;
@@ -201,5 +208,6 @@ public sealed class DeltaBackbone : IDeltaBackbone
         disposed = true;
         module.Dispose();   // Δ-modules and a private base copy; never the shared base
         foreach (var g in Generators) g.Dispose();
+        baseLease?.Dispose();   // the shared base itself is freed only with its last reference
     }
 }

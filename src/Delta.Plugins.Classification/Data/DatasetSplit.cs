@@ -37,15 +37,10 @@ public sealed record DatasetSplit(int Seed, double TestFraction, double Validati
     /// the properties, or unreadable values, is refused: guessing the rest would score other images silently.</summary>
     public static DatasetSplit? FromManifest(PatchManifest m, string path)
     {
-        var present = Keys.Where(k => m.Properties.ContainsKey(Prefix + k)).ToList();
-        if (present.Count == 0) return null;
-        if (present.Count != Keys.Length)
-            throw new PatchException(PatchErrorKind.Incompatible, path, $"manifest records only part of its dataset split (missing {string.Join(", ", Keys.Except(present).Select(k => Prefix + k))}).");
-        string Raw(string k) => m.Properties[Prefix + k];
-        int Int(string k) => int.TryParse(Raw(k), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new PatchException(PatchErrorKind.Incompatible, path, $"manifest property {Prefix}{k} = '{Raw(k)}' is not an integer.");
-        double Double(string k) => double.TryParse(Raw(k), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new PatchException(PatchErrorKind.Incompatible, path, $"manifest property {Prefix}{k} = '{Raw(k)}' is not a number.");
+        var p = new ManifestProperties(m, path, "classification");
+        if (!p.HasAll("dataset split", [.. Keys.Select(k => Prefix + k)])) return null;
+        int Int(string k) => p.Int(Prefix + k);
+        double Double(string k) => p.Double(Prefix + k);
         return new DatasetSplit(Int("seed"), Double("testFraction"), Double("validationFraction"), Double("trainFraction"), Int("maxTrainPerClass"), Int("maxTestPerClass"));
     }
 }

@@ -103,9 +103,10 @@ public sealed class PatchingExperiment(TaskContext context, BaseModel baseModel,
         var outcome = PatchTraining.Fit(context.Trainer, tuned, loaders with { Val = null }, s.Hyper(s.FineTuneLearningRate), CancellationToken.None);
         tuned.SetTrainMode(false);
         var fineTuned = tuned.Backbone.DeltaState().Where(kv => kv.Key.StartsWith("base.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
-        var sharedBase = context.Backbones is Delta.Backbones.Registry.BackboneRegistry r ? r.GetBase(request with { TrainableBase = false }).Model
+        // Leased for the whole sweep: the interpolation reads the base's tensors, and neither fine-tuned copy pins it.
+        using var sharedBase = context.Backbones is Delta.Backbones.Registry.BackboneRegistry r ? r.AcquireBase(request with { TrainableBase = false })
             : throw new NotSupportedException("PAINT needs the registry's shared base weights.");
-        var baseState = Baselines.Paint.BaseStateAsCopyKeys(sharedBase);
+        var baseState = Baselines.Paint.BaseStateAsCopyKeys(sharedBase.Model);
         var sweep = new List<PaintPoint>();
         using var probe = new ClassifierModel(context.Backbones.Create(request), target.ClassNames.Count);
         probe.Head.load_state_dict(tuned.Head.state_dict());

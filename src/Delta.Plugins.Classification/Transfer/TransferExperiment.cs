@@ -37,7 +37,7 @@ public sealed class TransferExperiment : IDisposable
         if (settings.Steps < 1 || settings.BatchSize < 1) throw new ArgumentException($"transfer needs steps ≥ 1 and batch ≥ 1 (got {settings.Steps}, {settings.BatchSize}).");
         registry = context.Backbones as BackboneRegistry ?? throw new NotSupportedException("transfer needs the default backbone registry (it checks the shared base's weights hash).");
         var request = Request(TransferMethod.Delta4) with { Delta = DeltaConfig.None };
-        baseHash = BaseWeightsHash.Compute(registry.GetBase(request).Model);
+        using (var shared = registry.AcquireBase(request)) baseHash = BaseWeightsHash.Compute(shared.Model);
         using var plain = registry.Create(request);
         var loader = new BatchLoader(data.Test, data.TestIndices.Take(16).ToList(), 16, s.ImageSize, plain.Preprocessing, context.Device);
         using (var batch = loader.Epoch(0).First()) probeImages = batch.Images.clone().DetachFromDisposeScope();
@@ -131,7 +131,8 @@ public sealed class TransferExperiment : IDisposable
     /// <summary>Zero-drop evidence for a frozen-base run: shared base weights hash as before, and Δ dropped ⇒ the base's features bit for bit.</summary>
     private bool BaseIntact(IDeltaBackbone backbone)
     {
-        var hashNow = BaseWeightsHash.Compute(registry.GetBase(Request(TransferMethod.Delta4) with { Delta = DeltaConfig.None }).Model);
+        string hashNow;
+        using (var shared = registry.AcquireBase(Request(TransferMethod.Delta4) with { Delta = DeltaConfig.None })) hashNow = BaseWeightsHash.Compute(shared.Model);
         backbone.DeltaEnabled = false;
         try
         {

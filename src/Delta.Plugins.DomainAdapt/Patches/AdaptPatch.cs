@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
@@ -56,11 +55,10 @@ public sealed class AdaptPatch : IDisposable
         using var patch = store.Load(nameOrPath);
         var m = patch.Manifest;
         if (m.PluginId != DomainAdaptPlugin.PluginId) throw new InvalidDataException($"{patch.Path}: a patch of plugin '{m.PluginId}', not '{DomainAdaptPlugin.PluginId}'.");
-        if (!m.Properties.TryGetValue("imageSize", out var sizeText) || !int.TryParse(sizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size) || size < 1)
-            throw new InvalidDataException($"{patch.Path}: manifest property 'imageSize' is missing or not a positive integer.");
-        foreach (var key in new[] { "source", "target" })
-            if (!m.Properties.ContainsKey(key)) throw new InvalidDataException($"{patch.Path}: manifest property '{key}' (the digit domain) is missing.");
-        var split = ReadSplit(m, patch.Path);
+        var properties = new ManifestProperties(m, patch.Path, "domain-adaptation");
+        var size = properties.Int("imageSize", minimum: 1);
+        foreach (var domain in new[] { "source", "target" }) _ = properties.String(domain);
+        var split = ReadSplit(properties);
         foreach (var section in new[] { SourceDelta, TargetDelta, Head })
             if (patch.Section(section).Count == 0) throw new InvalidDataException($"{patch.Path}: no tensors in section '{section}'.");
         DomainEncoder? source = null, target = null;
@@ -88,14 +86,10 @@ public sealed class AdaptPatch : IDisposable
         }
     }
 
-    private static DigitSplit? ReadSplit(PatchManifest m, string path)
-    {
-        string[] keys = [SplitSeed, TrainPerDomain, TestPerDomain];
-        if (!keys.Any(m.Properties.ContainsKey)) return null;
-        int Read(string key) => m.Properties.TryGetValue(key, out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v
-            : throw new InvalidDataException($"{path}: manifest property '{key}' is missing or not a non-negative integer (the patch records its split in {string.Join(", ", keys)}).");
-        return new DigitSplit(Read(SplitSeed), Read(TrainPerDomain), Read(TestPerDomain));
-    }
+    private static DigitSplit? ReadSplit(ManifestProperties properties) =>
+        properties.HasAll("digit split", SplitSeed, TrainPerDomain, TestPerDomain)
+            ? new DigitSplit(properties.Int(SplitSeed, minimum: 0), properties.Int(TrainPerDomain, minimum: 0), properties.Int(TestPerDomain, minimum: 0))
+            : null;
 
     public void Dispose() { Source.Dispose(); Target.Dispose(); Classifier.Dispose(); }
 }

@@ -23,4 +23,18 @@ public sealed class ManifestPropertiesTests
         Assert.Equal("/patches/p.dpatch: manifest property 'bad' = '1,5' is not an integer.", Assert.Throws<PatchException>(() => p.Int("bad")).Message);
         Assert.Contains("'word' = 'twelve' is not a number", Assert.Throws<PatchException>(() => p.Double("word")).Message);
     }
+
+    [Fact]
+    public void BoundedIntegersAndAllOrNoneGroupsSayWhatIsWrong()
+    {
+        var p = Of(new() { ["size"] = "0", ["count"] = "3", ["a"] = "1", ["b"] = "2" });
+        Assert.Equal(3, p.Int("count", minimum: 1));
+        Assert.Equal(0, p.Int("size", minimum: 0));
+        Assert.Equal("/patches/p.dpatch: manifest property 'size' = '0' is not an integer ≥ 1.", Assert.Throws<PatchException>(() => p.Int("size", minimum: 1)).Message);
+        Assert.True(p.HasAll("pair", "a", "b"));
+        Assert.False(p.HasAll("pair", "x", "y"));                           // recorded by none: an older patch
+        var part = Assert.Throws<PatchException>(() => p.HasAll("triple", "a", "x", "b", "y"));
+        Assert.Equal(PatchErrorKind.Incompatible, part.Kind);
+        Assert.Equal("/patches/p.dpatch: manifest records only part of its triple (missing x, y).", part.Message);
+    }
 }

@@ -75,8 +75,9 @@ public sealed class DatasetSplitTests(ITestOutputHelper output) : IDisposable
         var part = new Dictionary<string, string>(full); part.Remove("split.seed");
         var e = Assert.Throws<PatchException>(() => DatasetSplit.FromManifest(With(part), "p.dpatch"));
         Assert.Contains("p.dpatch", e.Message);
-        Assert.Contains("missing split.seed", e.Message);
+        Assert.Equal("p.dpatch: manifest records only part of its dataset split (missing split.seed).", e.Message);
         var bad = new Dictionary<string, string>(full) { ["split.testFraction"] = "a fifth" };
-        Assert.Contains("split.testFraction = 'a fifth' is not a number", Assert.Throws<PatchException>(() => DatasetSplit.FromManifest(With(bad), "p.dpatch")).Message);
+        Assert.Equal("p.dpatch: manifest property 'split.testFraction' = 'a fifth' is not a number.",
+            Assert.Throws<PatchException>(() => DatasetSplit.FromManifest(With(bad), "p.dpatch")).Message);
     }
 }

@@ -51,7 +51,25 @@ public sealed class AdaptPatchTests : IDisposable
         SavePatch("wrongbase", DomainAdaptPlugin.PluginId, new string('a', 64), ok);
         Assert.Contains("made for base weights aaaaaaaaaaaa", Assert.Throws<InvalidDataException>(() => AdaptPatch.Load(env.Context().Patches, env.Registry, "wrongbase", CPU)).Message);
 
-        SavePatch("nosize", DomainAdaptPlugin.PluginId, RealSha(), new() { ["source"] = "mnist" });
-        Assert.Contains("'imageSize'", Assert.Throws<InvalidDataException>(() => AdaptPatch.Load(env.Context().Patches, env.Registry, "nosize", CPU)).Message);
+        var noSize = SavePatch("nosize", DomainAdaptPlugin.PluginId, RealSha(), new() { ["source"] = "mnist" });
+        Assert.Equal($"{noSize}: manifest lacks the domain-adaptation property 'imageSize'.",
+            Assert.Throws<PatchException>(() => AdaptPatch.Load(env.Context().Patches, env.Registry, "nosize", CPU)).Message);
+    }
+
+    [Fact]
+    public void ARecordedSplitIsReadWholeOrRefusedNamingTheKeyAndValue()
+    {
+        var ok = new Dictionary<string, string> { ["imageSize"] = "16", ["source"] = "mnist", ["target"] = "optdigits" };
+        SavePatch("split", DomainAdaptPlugin.PluginId, RealSha(), new(ok) { [AdaptPatch.SplitSeed] = "4", [AdaptPatch.TrainPerDomain] = "40", [AdaptPatch.TestPerDomain] = "20" });
+        using (var patch = AdaptPatch.Load(env.Context().Patches, env.Registry, "split", CPU))
+            Assert.Equal(new AdaptPatch.DigitSplit(4, 40, 20), patch.Split);
+
+        var part = SavePatch("part", DomainAdaptPlugin.PluginId, RealSha(), new(ok) { [AdaptPatch.SplitSeed] = "4", [AdaptPatch.TrainPerDomain] = "40" });
+        Assert.Equal($"{part}: manifest records only part of its digit split (missing testPerDomain).",
+            Assert.Throws<PatchException>(() => AdaptPatch.Load(env.Context().Patches, env.Registry, "part", CPU)).Message);
+
+        var negative = SavePatch("negative", DomainAdaptPlugin.PluginId, RealSha(), new(ok) { [AdaptPatch.SplitSeed] = "4", [AdaptPatch.TrainPerDomain] = "-1", [AdaptPatch.TestPerDomain] = "20" });
+        Assert.Equal($"{negative}: manifest property 'trainPerDomain' = '-1' is not an integer ≥ 0.",
+            Assert.Throws<PatchException>(() => AdaptPatch.Load(env.Context().Patches, env.Registry, "negative", CPU)).Message);
     }
 }
