@@ -31,7 +31,8 @@ public sealed partial class Suites
         var request = precision.Apply(new BackboneRequest { Architecture = "resnet18_cntk", Weights = "imagenet", Delta = DeltaConfig.None, Device = device });
         using var backbone = registry.Create(request);
         // The network the backbone runs: the shared copy of this kind (the base itself for the exact mode).
-        var copy = registry.GetBase(request).Copy(FrozenCopyKind.Of(request));
+        using var lease = registry.AcquireBase(request);
+        var copy = lease.Base.Copy(FrozenCopyKind.Of(request));
         var batch = o.InferenceBatch;
         var settings = S(("batch", batch), ("size", 224), ("repeats", o.Repeats), ("precision", precision.Label));
 

@@ -56,6 +56,11 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
     /// <summary>Number of shared bases alive (for tests and diagnostics): the cached ones and evicted ones still leased.</summary>
     public int SharedBaseCount { get { lock (gate) return live.Count; } }
 
+    private int loadWaiters;
+    /// <summary>Requests waiting now for another request's load of their base (for tests: an interleaving is set up
+    /// when they are waiting there, not merely blocked somewhere).</summary>
+    internal int LoadWaiters => Volatile.Read(ref loadWaiters);
+
     public IDeltaBackbone Create(BackboneRequest request) => CreateDelta(request);
 
     /// <summary><see cref="Create"/> with the concrete type.</summary>
@@ -79,21 +84,28 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
             if (request.DeltaSkipSums == BackbonePrecision.BFloat16)
                 foreach (var stage in deltaStages) stage.SkipSumDType = FrozenBaseCopy.FastDType;
             var module = new DeltaTaskModule(deltaStages, request.TrainableBase ? baseModel : null);
+            var generators = new List<Generator>();
             try
             {
                 module.to(request.Device);
                 module.train(false);
                 var kind = FrozenCopyKind.Of(request);
                 var copy = kind.IsExact ? null : shared.Copy(kind);
+                generators.AddRange(RandomGateDraws(deltaStages, request));
+                generators.AddRange(DropPathDraws(request.TrainableBase ? baseModel : null, request));
                 // A frozen-base backbone runs on the shared base (and its copy) and keeps the lease until disposed; a
                 // trainable copy has what it needs from the base once copied, so it does not pin the base.
                 var backbone = new DeltaBackbone(shared, request.TrainableBase ? null : lease, baseModel, baseFrozen: !request.TrainableBase, module,
-                    request.Delta, request.Device, copy, kind,
-                    [.. RandomGateDraws(deltaStages, request), .. DropPathDraws(request.TrainableBase ? baseModel : null, request)]);
+                    request.Delta, request.Device, copy, kind, generators);
                 leaseKept = !request.TrainableBase;
                 return backbone;
             }
-            catch { module.Dispose(); throw; }                 // the Δ-stages and a trainable copy, never the shared base
+            catch
+            {
+                module.Dispose();                              // the Δ-stages and a trainable copy, never the shared base
+                foreach (var g in generators) g.Dispose();
+                throw;
+            }
         }
         finally { if (!leaseKept) lease.Dispose(); }
     }
@@ -170,7 +182,9 @@ public sealed class BackboneRegistry : IBackboneRegistry, IDisposable
             }
             if (!slot.Task.IsCompletedSuccessfully)
             {
-                slot.Task.GetAwaiter().GetResult();                // the one load of this key; rethrows its failure
+                Interlocked.Increment(ref loadWaiters);
+                try { slot.Task.GetAwaiter().GetResult(); }       // the one load of this key; rethrows its failure
+                finally { Interlocked.Decrement(ref loadWaiters); }
                 continue;                                          // then take the reference as any request does
             }
             var lease = slot.Task.Result.TryLease();

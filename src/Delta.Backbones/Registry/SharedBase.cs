@@ -87,8 +87,12 @@ public sealed class SharedBase
         {
             if (references == 0) throw new InvalidOperationException($"A reference to the base of {Identity.Architecture} was released twice.");
             if (--references > 0) return;
+            // Marked freed under the same lock that counted the last reference down: a TryAcquire racing with this
+            // release (a request that looked the base up just before the registry evicted it) sees the base freed and
+            // looks again, instead of leasing a model about to be disposed.
+            isFreed = true;
         }
-        Free();
+        DisposeModels();
     }
 
     /// <summary>Frees the model and its copies now, whatever references remain (the registry's Dispose); idempotent.</summary>
@@ -99,6 +103,12 @@ public sealed class SharedBase
             if (isFreed) return;
             isFreed = true;
         }
+        DisposeModels();
+    }
+
+    /// <summary>Runs once, after <see cref="isFreed"/> was set under the count's lock by whoever freed the base.</summary>
+    private void DisposeModels()
+    {
         lock (derivedCopies)
         {
             foreach (var copy in derivedCopies.Values) copy.Dispose();

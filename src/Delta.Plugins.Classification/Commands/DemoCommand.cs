@@ -63,7 +63,7 @@ public static class DemoCommand
 
         // Evidence for the zero-drop claim, taken before anything trains.
         var registry = context.Backbones as BackboneRegistry ?? throw new NotSupportedException("The demo needs the default backbone registry.");
-        using var shared = registry.AcquireBase(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights });
+        using var shared = registry.AcquireBase(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Device = context.Device });
         var shaBefore = BaseWeightsHash.Compute(shared.Model);
         using var probeBackbone = registry.Create(new BackboneRequest { Architecture = s.Architecture, Weights = s.Weights, Delta = DeltaConfig.None, Device = context.Device });
         using var probeImages = FirstTestImages(fashion, probeBackbone, s.ImageSize, 16);

@@ -49,7 +49,9 @@ public sealed class BaseModel : IDisposable
         var parts = new List<Tensor>();
         using var noGrad = no_grad();
         foreach (var b in loaders.Test.Epoch(0))
-            using (b) parts.Add(logits(b.Images).DetachFromDisposeScope());
+            using (b)
+            using (NewDisposeScope())                                      // the forward's other outputs and temporaries
+                parts.Add(logits(b.Images).DetachFromDisposeScope());
         try { return cat(parts.ToArray()).DetachFromDisposeScope(); }
         finally { foreach (var p in parts) p.Dispose(); }
     }

@@ -54,13 +54,13 @@ public sealed class BaseLoadConcurrencyTests
         return (thread, result.Task);
     }
 
-    /// <summary>Until <paramref name="thread"/> blocks (on a lock or a wait), so it asked before the test goes on.</summary>
-    private static void WaitUntilBlocked(Thread thread)
+    /// <summary>Until <paramref name="count"/> requests wait for the load in flight (not merely blocked somewhere).</summary>
+    private static void WaitForLoadWaiters(BackboneRegistry registry, int count)
     {
         var watch = Stopwatch.StartNew();
-        while ((thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0)
+        while (registry.LoadWaiters < count)
         {
-            Assert.True(watch.Elapsed < Timeout, "the thread never blocked");
+            Assert.True(watch.Elapsed < Timeout, $"{registry.LoadWaiters} of {count} requests came to wait for the load");
             Thread.Sleep(5);
         }
     }
@@ -79,7 +79,7 @@ public sealed class BaseLoadConcurrencyTests
         var loader = Start(() => registry.AcquireBase(Gated));
         Assert.True(gated.Entered.Wait(Timeout));
         var waiters = Enumerable.Range(0, 3).Select(_ => Start(() => registry.AcquireBase(Gated))).ToList();
-        foreach (var (thread, _) in waiters) WaitUntilBlocked(thread);
+        WaitForLoadWaiters(registry, 3);
         Assert.All(waiters, w => Assert.False(w.Result.IsCompleted));
 
         gated.Open.Set();
@@ -102,7 +102,7 @@ public sealed class BaseLoadConcurrencyTests
         var loader = Start(() => registry.AcquireBase(Gated));
         Assert.True(gated.Entered.Wait(Timeout));
         var waiter = Start(() => registry.AcquireBase(Gated));
-        WaitUntilBlocked(waiter.Thread);
+        WaitForLoadWaiters(registry, 1);
         var halfBuilt = gated.Models.Single().parameters().First();
 
         gated.Open.Set();
@@ -135,7 +135,7 @@ public sealed class BaseLoadConcurrencyTests
             }
         });
         Assert.True(seededTaken.Wait(Timeout), "the load held the default generator's lock while reading its weights");
-        WaitUntilBlocked(plugin.Thread);
+        WaitForLoadWaiters(registry, 1);
         Assert.False(plugin.Result.IsCompleted);
 
         gated.Open.Set();
