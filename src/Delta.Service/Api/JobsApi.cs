@@ -47,8 +47,18 @@ public static class JobsApi
 
     private static async Task<IResult> Submit(HttpRequest request, IJobValidator validator, IJobStore store, ServiceOptions options, CancellationToken ct)
     {
-        if (request.ContentLength > MaxJobBytes) return Results.Json(new { errors = new[] { $"job larger than {MaxJobBytes} bytes" } }, statusCode: 413);
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var tooLarge = Results.Json(new { errors = new[] { $"job larger than {MaxJobBytes} bytes" } }, statusCode: 413);
+        if (request.ContentLength > MaxJobBytes) return tooLarge;
+        // Counted as read too: a chunked body says no length, and was read whole (up to Kestrel's 30 MB) and queued.
+        var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        for (int n; (n = await request.Body.ReadAsync(buffer, ct)) > 0;)
+        {
+            if (body.Length + n > MaxJobBytes) return tooLarge;
+            body.Write(buffer, 0, n);
+        }
+        body.Position = 0;
+        using var reader = new StreamReader(body, Encoding.UTF8);
         var json = await reader.ReadToEndAsync(ct);
         var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null;
         // A retry of a submission that got through (its response lost) gets that job back, before validation: what the

@@ -69,6 +69,34 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Empty(await ApiCalls.List(svc.Http));
     }
 
+    /// <summary>A job file over the limit is refused with 413 whether or not the request says its length. Before, only a
+    /// Content-Length over the limit was: a chunked body was read whole, up to Kestrel's 30 MB, and a valid job padded
+    /// past the limit was queued (and a body over 30 MB logged an unhandled exception).</summary>
+    [Fact]
+    public async Task A_job_over_the_size_limit_is_refused_with_413_also_when_sent_without_a_length()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var padded = ApiCalls.Job("padded") + new string(' ', Delta.Service.Api.JobsApi.MaxJobBytes);
+        foreach (var chunked in new[] { false, true })
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(padded);
+            HttpContent content = chunked ? new StreamContent(new NonSeekableStream(bytes)) : new ByteArrayContent(bytes);
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = content };
+            request.Headers.TransferEncodingChunked = chunked;
+            var r = await svc.Http.SendAsync(request);
+            Assert.True(r.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"chunked={chunked}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+            Assert.Contains($"job larger than {Delta.Service.Api.JobsApi.MaxJobBytes} bytes", await r.Content.ReadAsStringAsync());
+        }
+        Assert.Empty(await ApiCalls.List(svc.Http));
+        Assert.Equal(HttpStatusCode.Created, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("padded"))).StatusCode);   // the same job unpadded
+    }
+
+    /// <summary>A stream with no length, so that HttpClient sends the body chunked.</summary>
+    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
     [Fact]
     public async Task Cancel_stops_a_running_job_within_seconds()
     {
