@@ -242,6 +242,11 @@ public sealed class ServiceApiTests : IDisposable
         svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-token");
         Assert.Equal(HttpStatusCode.OK, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("x"))).StatusCode);
+        // The scheme's name is case-insensitive (RFC 9110, 11.1); before, "bearer <right token>" got 401.
+        svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("bearer", "s3cret-token");
+        Assert.Equal(HttpStatusCode.OK, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
+        svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("BEARER", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
     }
 
     [Fact]
