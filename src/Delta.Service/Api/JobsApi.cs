@@ -24,8 +24,11 @@ public static class JobsApi
         api.MapGet("/", async (IJobStore store, int? limit, CancellationToken ct) => Results.Ok(await store.ListAsync(Math.Clamp(limit ?? 200, 1, 10_000), ct)));
         api.MapGet("/{id}", async (string id, IJobStore store, CancellationToken ct) =>
             await store.GetAsync(id, ct) is { } job ? Results.Ok(job) : NotFound(id));
+        // 202 only while the cancel is pending (a running job's heartbeat carries it out); a queued job is cancelled at once
+        // and an ended one is left as it is: 200 with the job as it is now.
         api.MapPost("/{id}/cancel", async (string id, IJobStore store, CancellationToken ct) =>
-            await store.RequestCancelAsync(id, ct) is { } job ? Results.Accepted($"/api/jobs/{id}", job) : NotFound(id));
+            await store.RequestCancelAsync(id, ct) is not { } job ? NotFound(id)
+            : job.State == JobState.Running ? Results.Accepted($"/api/jobs/{id}", job) : Results.Ok(job));
         api.MapGet("/{id}/logs", async (string id, long? after, IJobStore store, CancellationToken ct) =>
             await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Ok(await store.GetLogsAsync(id, after ?? 0, ct)));
         api.MapGet("/{id}/events", Events);
