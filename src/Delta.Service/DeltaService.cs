@@ -24,6 +24,15 @@ public static class DeltaService
         BindingPolicy.Check(options);
         options.StateDir = Path.GetFullPath(options.StateDir);
         Directory.CreateDirectory(options.StateDir);
+        // Before anything touches the queue: a second live host with this id would requeue the first one's jobs at its start.
+        var hostLock = HostIdLock.Acquire(options.StateDir, options.HostId);
+        try { return await BuildLockedAsync(options, executor, validator, logging, store, hostLock, ct); }
+        catch { hostLock.Dispose(); throw; }
+    }
+
+    private static async Task<WebApplication> BuildLockedAsync(ServiceOptions options, IJobExecutor executor, IJobValidator validator,
+        Action<ILoggingBuilder>? logging, IJobStore? store, HostIdLock hostLock, CancellationToken ct)
+    {
         store ??= CreateStore(options);
         await store.InitializeAsync(ct);
 
@@ -44,8 +53,11 @@ public static class DeltaService
         builder.Services.AddSingleton(executor);
         builder.Services.AddSingleton(validator);
         builder.Services.AddHostedService<JobWorkerService>();
+        // Made by a factory, so the container owns it: released when the app is disposed, after its worker has stopped.
+        builder.Services.AddSingleton(_ => hostLock);
 
         var app = builder.Build();
+        app.Services.GetRequiredService<HostIdLock>();
         if (!string.IsNullOrEmpty(options.Token)) app.UseMiddleware<BearerTokenMiddleware>(options.Token);
         JobsApi.Map(app, options);
         return app;

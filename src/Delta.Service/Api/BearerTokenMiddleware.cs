@@ -13,7 +13,8 @@ public sealed class BearerTokenMiddleware(RequestDelegate next, string token)
     {
         var header = context.Request.Headers.Authorization.ToString();
         const string prefix = "Bearer ";
-        var ok = header.StartsWith(prefix, StringComparison.Ordinal)
+        // The scheme's name is case-insensitive (RFC 9110, 11.1): "bearer" is what some clients send.
+        var ok = header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
             // Constant-time compare: response timing must not reveal how much of a guess was right.
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[prefix.Length..].Trim()), expected);
         if (ok) return next(context);

@@ -24,8 +24,11 @@ public static class JobsApi
         api.MapGet("/", async (IJobStore store, int? limit, CancellationToken ct) => Results.Ok(await store.ListAsync(Math.Clamp(limit ?? 200, 1, 10_000), ct)));
         api.MapGet("/{id}", async (string id, IJobStore store, CancellationToken ct) =>
             await store.GetAsync(id, ct) is { } job ? Results.Ok(job) : NotFound(id));
+        // 202 only while the cancel is pending (a running job's heartbeat carries it out); a queued job is cancelled at once
+        // and an ended one is left as it is: 200 with the job as it is now.
         api.MapPost("/{id}/cancel", async (string id, IJobStore store, CancellationToken ct) =>
-            await store.RequestCancelAsync(id, ct) is { } job ? Results.Accepted($"/api/jobs/{id}", job) : NotFound(id));
+            await store.RequestCancelAsync(id, ct) is not { } job ? NotFound(id)
+            : job.State == JobState.Running ? Results.Accepted($"/api/jobs/{id}", job) : Results.Ok(job));
         api.MapGet("/{id}/logs", async (string id, long? after, IJobStore store, CancellationToken ct) =>
             await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Ok(await store.GetLogsAsync(id, after ?? 0, ct)));
         api.MapGet("/{id}/events", Events);
@@ -47,8 +50,18 @@ public static class JobsApi
 
     private static async Task<IResult> Submit(HttpRequest request, IJobValidator validator, IJobStore store, ServiceOptions options, CancellationToken ct)
     {
-        if (request.ContentLength > MaxJobBytes) return Results.Json(new { errors = new[] { $"job larger than {MaxJobBytes} bytes" } }, statusCode: 413);
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var tooLarge = Results.Json(new { errors = new[] { $"job larger than {MaxJobBytes} bytes" } }, statusCode: 413);
+        if (request.ContentLength > MaxJobBytes) return tooLarge;
+        // Counted as read too: a chunked body says no length, and was read whole (up to Kestrel's 30 MB) and queued.
+        var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        for (int n; (n = await request.Body.ReadAsync(buffer, ct)) > 0;)
+        {
+            if (body.Length + n > MaxJobBytes) return tooLarge;
+            body.Write(buffer, 0, n);
+        }
+        body.Position = 0;
+        using var reader = new StreamReader(body, Encoding.UTF8);
         var json = await reader.ReadToEndAsync(ct);
         var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null;
         // A retry of a submission that got through (its response lost) gets that job back, before validation: what the

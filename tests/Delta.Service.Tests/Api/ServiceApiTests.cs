@@ -69,6 +69,34 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Empty(await ApiCalls.List(svc.Http));
     }
 
+    /// <summary>A job file over the limit is refused with 413 whether or not the request says its length. Before, only a
+    /// Content-Length over the limit was: a chunked body was read whole, up to Kestrel's 30 MB, and a valid job padded
+    /// past the limit was queued (and a body over 30 MB logged an unhandled exception).</summary>
+    [Fact]
+    public async Task A_job_over_the_size_limit_is_refused_with_413_also_when_sent_without_a_length()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var padded = ApiCalls.Job("padded") + new string(' ', Delta.Service.Api.JobsApi.MaxJobBytes);
+        foreach (var chunked in new[] { false, true })
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(padded);
+            HttpContent content = chunked ? new StreamContent(new NonSeekableStream(bytes)) : new ByteArrayContent(bytes);
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = content };
+            request.Headers.TransferEncodingChunked = chunked;
+            var r = await svc.Http.SendAsync(request);
+            Assert.True(r.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"chunked={chunked}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+            Assert.Contains($"job larger than {Delta.Service.Api.JobsApi.MaxJobBytes} bytes", await r.Content.ReadAsStringAsync());
+        }
+        Assert.Empty(await ApiCalls.List(svc.Http));
+        Assert.Equal(HttpStatusCode.Created, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("padded"))).StatusCode);   // the same job unpadded
+    }
+
+    /// <summary>A stream with no length, so that HttpClient sends the body chunked.</summary>
+    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
     [Fact]
     public async Task Cancel_stops_a_running_job_within_seconds()
     {
@@ -81,6 +109,28 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Equal(JobState.Cancelled, done.State);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"cancel took {sw.Elapsed}");
         Assert.True(done.Progress!.Step < 100_000);
+    }
+
+    /// <summary>202 (accepted, not done) only for a running job, whose cancel its heartbeat carries out later. A job that
+    /// has ended is left as it is and a queued one is cancelled at once: 200 with the job. Before, both got 202.</summary>
+    [Fact]
+    public async Task Cancel_of_an_ended_or_queued_job_answers_200_with_the_job_as_it_is_now()
+    {
+        var options = InProcessService.FastOptions(dir.Path);
+        await using var svc = await InProcessService.StartAsync(options);
+        var ended = await ApiCalls.Submit(svc.Http, ApiCalls.Job("short", steps: 3));
+        await ApiCalls.WaitFor(svc.Http, ended.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        var r = await svc.Http.PostAsync($"/api/jobs/{ended.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("\"state\":\"succeeded\"", await r.Content.ReadAsStringAsync());
+
+        var running = await ApiCalls.Submit(svc.Http, ApiCalls.Job("blocker", steps: 100_000, delayMs: 10));
+        await ApiCalls.WaitFor(svc.Http, running.Id, j => j.State == JobState.Running, Timeout, "running");
+        var queued = await ApiCalls.Submit(svc.Http, ApiCalls.Job("waiting"));
+        r = await svc.Http.PostAsync($"/api/jobs/{queued.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("\"state\":\"cancelled\"", await r.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Accepted, (await svc.Http.PostAsync($"/api/jobs/{running.Id}/cancel", null)).StatusCode);
     }
 
     [Fact]
@@ -214,6 +264,11 @@ public sealed class ServiceApiTests : IDisposable
         svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-token");
         Assert.Equal(HttpStatusCode.OK, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await ApiCalls.PostJob(svc.Http, ApiCalls.Job("x"))).StatusCode);
+        // The scheme's name is case-insensitive (RFC 9110, 11.1); before, "bearer <right token>" got 401.
+        svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("bearer", "s3cret-token");
+        Assert.Equal(HttpStatusCode.OK, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
+        svc.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("BEARER", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await svc.Http.GetAsync("/api/jobs")).StatusCode);
     }
 
     [Fact]

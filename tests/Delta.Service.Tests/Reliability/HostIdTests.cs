@@ -1,0 +1,37 @@
+using Delta.Service.Jobs;
+using Delta.Service.Tests.Support;
+
+namespace Delta.Service.Tests.Reliability;
+
+/// <summary>
+/// Two live service processes with one Service:HostId on one queue (two `delta serve` on one machine, whose id defaults
+/// to the machine name). Before, the second requeued the first's running job at its start (taking it for an earlier,
+/// killed run of itself) and ran it too: both trained it into one checkpoint folder, each one's heartbeats extending the
+/// lease for both, and the attempt the second started was thrown away when the first recorded its outcome.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class HostIdTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task A_second_live_host_with_the_same_id_refuses_to_start_and_the_first_keeps_its_job()
+    {
+        using var first = await ServiceProcess.StartAsync(dir.Path, "host-a");
+        var id = (await ApiCalls.Submit(first.Http, ApiCalls.Job("shared", steps: 60, seed: 4, delayMs: 40))).Id;
+        await ApiCalls.WaitFor(first.Http, id, j => j.Progress?.Step >= 5, Timeout, "at step 5");
+
+        ServiceProcess? second = null;
+        InvalidOperationException refused;
+        try { refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => second = await ServiceProcess.StartAsync(dir.Path, "host-a")); }
+        finally { second?.Dispose(); }
+        Assert.Contains("Service:HostId 'host-a' is in use by another running host", refused.Message);
+
+        var done = await ApiCalls.WaitFor(first.Http, id, j => j.State.IsTerminal(), Timeout, "finished");
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.DoesNotContain("lease lost", await ApiCalls.Logs(first.Http, id));
+    }
+
+    public void Dispose() => dir.Dispose();
+}
