@@ -123,7 +123,17 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         {
             if (replaceFromFirstStep)
                 await Exec(c, tx, "DELETE FROM job_points WHERE job_id = @id AND step >= @step", ct, ("id", id), ("step", reports[0].Step));
-            foreach (var p in reports.Where(p => p.Metrics.Count > 0))
+            // One point per step: the reports of one step (its losses, then at an epoch's end the epoch's means and
+            // validation) are one point, a later report's value winning a name both have, including a report at the
+            // step of the job's last point, written in an earlier batch.
+            var points = MetricPoints.MergeByStep(reports.Where(p => p.Metrics.Count > 0).Select(p => new MetricPoint(p.Step, p.Metrics)));
+            if (points.Count > 0 && await LastPoint(c, tx, id, ct) is { } last && last.Point.Step == points[0].Step)
+            {
+                await Exec(c, tx, "UPDATE job_points SET metrics = @m WHERE seq = @seq",
+                    ct, ("m", JsonSerializer.Serialize(MetricPoints.Merge(last.Point, points[0]).Metrics, Json)), ("seq", last.Seq));
+                points = points.Skip(1).ToList();
+            }
+            foreach (var p in points)
                 await Exec(c, tx, "INSERT INTO job_points (job_id, step, metrics) VALUES (@id, @step, @m)",
                     ct, ("id", id), ("step", p.Step), ("m", JsonSerializer.Serialize(p.Metrics, Json)));
         }
@@ -237,6 +247,14 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         while (await r.ReadAsync(ct))
             list.Add(new MetricPoint(Convert.ToInt64(r.GetValue(0)), JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(1), Json)!));
         return list;
+    }
+
+    private static async Task<(long Seq, MetricPoint Point)?> LastPoint(DbConnection c, DbTransaction tx, string id, CancellationToken ct)
+    {
+        await using var cmd = Command(c, tx, "SELECT seq, step, metrics FROM job_points WHERE job_id = @id ORDER BY seq DESC LIMIT 1", ("id", id));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        return (Convert.ToInt64(r.GetValue(0)), new MetricPoint(Convert.ToInt64(r.GetValue(1)), JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(2), Json)!));
     }
 
     private static JobRecord Read(DbDataReader r)

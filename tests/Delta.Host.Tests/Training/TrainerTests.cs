@@ -75,7 +75,7 @@ public sealed class TrainerTests : IDisposable
 
     private static TrainLoop<Batch> Loop(Task task, TrainingHyperParameters hyper, Func<int, IEnumerable<Batch>>? batches = null, string? checkpoints = null,
         bool resume = false, IList<ITrainHook>? hooks = null, Func<IReadOnlyDictionary<string, double>>? validate = null, string? monitor = null,
-        IReadOnlyList<Generator>? generators = null) => new()
+        IReadOnlyList<Generator>? generators = null, IProgress<TrainProgress>? progress = null) => new()
     {
         Parameters = task.Head.parameters().ToList(),
         Losses = task.Losses,
@@ -90,6 +90,7 @@ public sealed class TrainerTests : IDisposable
         Hooks = hooks ?? [],
         Validate = validate,
         Monitor = monitor,
+        Progress = progress,
     };
 
     private static string Hash(nn.Module m)
@@ -137,6 +138,30 @@ public sealed class TrainerTests : IDisposable
             System.Threading.Tasks.Task.Factory.StartNew(() => Run(2.0), TaskCreationOptions.LongRunning));
         Assert.All(runs[0].History, e => Assert.Equal(1.0, e.MeanLosses["mse"]));
         Assert.All(runs[1].History, e => Assert.Equal(2.0, e.MeanLosses["mse"]));
+    }
+
+    private sealed class Reports : IProgress<TrainProgress>
+    {
+        public List<TrainProgress> All { get; } = [];
+        public void Report(TrainProgress value) => All.Add(value);
+    }
+
+    /// <summary>An epoch's end reports its last step twice (the step's losses, then the epoch's means): the epoch's means
+    /// are named apart ("epoch_mse" beside "mse"), so a chart of a step loss does not jump to the epoch mean there.</summary>
+    [Fact]
+    public void EpochMeansAreReportedUnderTheirOwnNamesAtTheEpochsLastStep()
+    {
+        var task = new Task(1);
+        var reports = new Reports();
+        new Trainer().Fit(Loop(task, new TrainingHyperParameters { Epochs = 2 }, validate: () => new Dictionary<string, double> { ["score"] = 1 }, progress: reports),
+            CancellationToken.None);
+        var epochEnds = reports.All.Where(r => r.Message is not null).ToList();
+        Assert.Equal([8L, 16L], epochEnds.Select(r => r.Step));
+        Assert.All(epochEnds, r => Assert.Equal(["epoch_mse", "epoch_total", "val_score"], r.Metrics.Keys.Order()));
+        var steps = reports.All.Where(r => r.Message is null).ToList();
+        Assert.Equal(16, steps.Count);
+        Assert.All(steps, r => Assert.Equal(["loss", "lr", "mse"], r.Metrics.Keys.Order()));
+        Assert.Equal(8L, steps[7].Step);
     }
 
     [Fact]

@@ -42,6 +42,15 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task Reports_of_one_step_are_one_point()
+    {
+        using var schema = new PgSchema();
+        await using var store = new PostgresJobStore(schema.ConnectionString);
+        await store.InitializeAsync();
+        await StoreScenarios.Reports_of_one_step_are_one_point(store);
+    }
+
+    [PostgresFact]
     public async Task A_cancel_requested_while_running_survives_the_host_letting_go()
     {
         using var schema = new PgSchema();

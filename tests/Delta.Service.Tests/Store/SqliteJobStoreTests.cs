@@ -24,6 +24,9 @@ public sealed class SqliteJobStoreTests : IDisposable
     public async Task Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats() =>
         await StoreScenarios.Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats(await Store());
 
+    [Fact]
+    public async Task Reports_of_one_step_are_one_point() => await StoreScenarios.Reports_of_one_step_are_one_point(await Store());
+
     /// <summary>An outcome with a NaN metric (a DeepLab mIoU without labelled validation pixels) is recorded; before,
     /// serializing it threw, the job stayed running and was retried until it was given up.</summary>
     [Fact]

@@ -61,6 +61,24 @@ public static class StoreScenarios
         Assert.Equal(1000, (await s.GetMetricHistoryAsync(job.Id, maxPoints: 5000)).Count);
     }
 
+    /// <summary>An epoch's end reports its last step twice (the step's losses, then the epoch's means and validation): the
+    /// history keeps one point per step, merged, whether the two reports come in one batch or in two; a later value wins
+    /// a name both have. Before, the step had two rows in metrics.csv and the chart.</summary>
+    public static async Task Reports_of_one_step_are_one_point(IJobStore s)
+    {
+        var (job, _) = await s.SubmitAsync(new JobSubmission("merged", "cpu", "{}"));
+        Assert.NotNull(await s.ClaimNextAsync("cpu", "h1", TimeSpan.FromSeconds(30)));
+        JobProgress At(long step, params (string Name, double Value)[] m) => new() { Step = step, TotalSteps = 10, Metrics = m.ToDictionary(x => x.Name, x => x.Value) };
+        Assert.True(await s.UpdateProgressAsync(job.Id, "h1", [At(1, ("ce", 0.9)), At(2, ("ce", 0.8)), At(2, ("epoch_ce", 0.85), ("val_top1", 0.5))], replaceFromFirstStep: true));
+        Assert.True(await s.UpdateProgressAsync(job.Id, "h1", [At(3, ("ce", 0.7)), At(4, ("ce", 0.6))]));
+        Assert.True(await s.UpdateProgressAsync(job.Id, "h1", [At(4, ("epoch_ce", 0.65), ("ce", 0.61)), At(5, ("ce", 0.5))]));   // step 4 again, next batch
+        var history = await s.GetMetricHistoryAsync(job.Id);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], history.Select(p => p.Step));
+        Assert.Equal(new Dictionary<string, double> { ["ce"] = 0.8, ["epoch_ce"] = 0.85, ["val_top1"] = 0.5 }, history[1].Metrics);
+        Assert.Equal(new Dictionary<string, double> { ["ce"] = 0.61, ["epoch_ce"] = 0.65 }, history[3].Metrics);
+        Assert.Equal(new Dictionary<string, double> { ["ce"] = 0.5 }, history[4].Metrics);
+    }
+
     /// <summary>
     /// A job's name is the patch it saves, so it belongs to one job that has not ended at a time. While the job is queued or
     /// running — requeued after a lost lease or put back by a graceful stop included, when it keeps its name and claims run
