@@ -1,4 +1,5 @@
 using System.Globalization;
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
@@ -121,7 +122,8 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
     private static string YearDir(string devkit, string year)
     {
         var dir = Path.Combine(devkit, "VOC" + year);
-        return Directory.Exists(dir) ? dir : throw new DirectoryNotFoundException($"VOC year folder not found: {dir} (the dataset must be a VOCdevkit folder).");
+        // The user's dataset path is wrong (VOC2007 itself, an image folder): bad input, not a failure.
+        return Directory.Exists(dir) ? dir : throw new InputException($"VOC year folder not found: {dir} (the dataset must be a VOCdevkit folder).");
     }
 
     private static string ClassName(IReadOnlyList<string> names, int label) =>
