@@ -163,6 +163,15 @@ public sealed class CliEndToEndTests : IDisposable
         BadInput(Delta("patches", "delete", "../bars"), "'../bars'");
         BadInput(Delta("eval", ".bars", "--dataset", "bars"), "'.bars'");
 
+        // --out must be a folder: a file there is refused (not replaced).
+        var notAFolder = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(notAFolder, "keep me");
+        var left = Path.Combine(images, "left", "00.png");
+        BadInput(Delta("predict", "bars", left, "--out", notAFolder), "--out", notAFolder);
+        Assert.Equal("keep me", File.ReadAllText(notAFolder));
+
+        BadInput(Delta("predict", "bars", Path.Combine(images, "left")), Path.Combine(images, "left"), "is a folder");
+
         Assert.Equal(saved, File.ReadAllBytes(patchPath));
         Assert.Contains("bars", Delta("patches", "list").Out);
     }
