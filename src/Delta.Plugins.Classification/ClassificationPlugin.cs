@@ -106,7 +106,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         {
             var size = ClassifierPatch.ImageSize(manifest, request.Patch);
             var items = new List<Prediction>();
-            foreach (var file in request.Inputs)
+            foreach (var (file, stem) in request.Inputs.Zip(request.OutputStems()))
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
@@ -119,11 +119,11 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
                 var (values, indexes) = probs.topk(k);
                 var (topIndexes, topValues) = (indexes.data<long>().ToArray(), values.data<float>().ToArray());   // already on the host
                 var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)topIndexes[i]], topValues[i])).ToList();
-                var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + ".top5.png");
+                var rendered = Path.Combine(request.OutputDir, stem + ".top5.png");
                 Charts.LabelledImage(rendered, rgb, top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}").ToList());
                 // Δ patches: this image's gate matrices per stage, beside the image (paper Figs 3–6).
                 var gateMaps = model.Backbone.DeltaStages.Count == 0 ? null
-                    : GateMaps.Write(request.OutputDir, Path.GetFileNameWithoutExtension(file), rgb, GateMaps.ForImage(model.Backbone, input), $"{Path.GetFileName(file)} → {top[0].Label}");
+                    : GateMaps.Write(request.OutputDir, stem, rgb, GateMaps.ForImage(model.Backbone, input), $"{Path.GetFileName(file)} → {top[0].Label}");
                 items.Add(new ClassificationPrediction(file, rendered, top, gateMaps));
             }
             return new PredictResult(items);

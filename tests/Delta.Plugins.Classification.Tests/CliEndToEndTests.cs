@@ -172,6 +172,16 @@ public sealed class CliEndToEndTests : IDisposable
 
         BadInput(Delta("predict", "bars", Path.Combine(images, "left")), Path.Combine(images, "left"), "is a folder");
 
+        // Two inputs with one file name each get a picture of their own (the second does not replace the first).
+        var right = Path.Combine(images, "right", "00.png");
+        var pred = Path.Combine(dir, "pred");
+        var both = Delta("predict", "bars", left, right, "--out", pred);
+        Assert.True(both.Code == 0, both.Err);
+        var rendered = both.Out.Trim().Split('\n').Select(l => l[(l.LastIndexOf("-> ", StringComparison.Ordinal) + 3)..].Trim()).ToList();
+        Assert.Equal([Path.Combine(pred, "00.top5.png"), Path.Combine(pred, "00-2.top5.png")], rendered);
+        Assert.All(rendered, r => Assert.True(File.Exists(r), r));
+        Assert.NotEqual(File.ReadAllBytes(rendered[0]), File.ReadAllBytes(rendered[1]));
+
         Assert.Equal(saved, File.ReadAllBytes(patchPath));
         Assert.Contains("bars", Delta("patches", "list").Out);
     }
