@@ -1,3 +1,4 @@
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
 using Delta.Data.Images;
@@ -31,12 +32,16 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
     {
         var job = request.Job;
         var data = DatasetResolver.Load(request.DatasetPath, o, (int)job.Seed);
+        // With one class the softmax is 1 and the cross entropy 0 from the first step: nothing would train, and the
+        // patch would score 100 % on anything.
+        if (data.ClassNames.Count < 2)
+            throw new InputException($"{request.DatasetPath}: only one class ({string.Join(", ", data.ClassNames)}); classification needs at least two.");
         context.Logger.LogInformation("{Task}: {Train} train, {Val} val, {Test} test images, {Classes} classes", data.Name, data.TrainIndices.Count, data.ValIndices.Count, data.TestIndices.Count, data.ClassNames.Count);
         var backboneRequest = new BackboneRequest { Architecture = job.Backbone, Weights = job.Weights, Delta = job.Delta, Device = context.Device, Seed = job.Seed };
         IDeltaBackbone backbone;
         if (o.Adapter is not null)
         {
-            if (job.Delta.Stages != 0) throw new ArgumentException($"options.adapter '{o.Adapter}' replaces Δ: set delta.stages to 0 (got {job.Delta.Stages}).");
+            if (job.Delta.Stages != 0) throw new InputException($"options.adapter '{o.Adapter}' replaces Δ: set delta.stages to 0 (got {job.Delta.Stages}).");
             backbone = AdaptedBackbone.Create(context.Backbones, backboneRequest, AdapterKinds.Parse(o.Adapter));
         }
         else backbone = context.Backbones.Create(backboneRequest);
@@ -85,7 +90,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
                 "test" => (data.Test, data.TestIndices),
                 "val" => (data.Train, data.ValIndices),
                 "train" => (data.Train, data.TrainIndices),
-                var s => throw new ArgumentException($"Unknown split '{s}'. Valid: test, val, train."),
+                var s => throw new InputException($"--split: unknown split '{s}'. Valid: test, val, train."),
             };
             var loader = new BatchLoader(ds, ids, 256, size, model.Backbone.Preprocessing, context.Device);
             var eval = Evaluation.Run(loader.Epoch(0), model.Logits);
@@ -101,7 +106,7 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
         {
             var size = ClassifierPatch.ImageSize(manifest, request.Patch);
             var items = new List<Prediction>();
-            foreach (var file in request.Inputs)
+            foreach (var (file, stem) in request.Inputs.Zip(request.OutputStems()))
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
@@ -114,11 +119,11 @@ public sealed class ClassificationPlugin : TaskPlugin<ClassificationOptions>, IP
                 var (values, indexes) = probs.topk(k);
                 var (topIndexes, topValues) = (indexes.data<long>().ToArray(), values.data<float>().ToArray());   // already on the host
                 var top = Enumerable.Range(0, k).Select(i => new LabelScore(manifest.ClassNames[(int)topIndexes[i]], topValues[i])).ToList();
-                var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + ".top5.png");
+                var rendered = Path.Combine(request.OutputDir, stem + ".top5.png");
                 Charts.LabelledImage(rendered, rgb, top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}").ToList());
                 // Δ patches: this image's gate matrices per stage, beside the image (paper Figs 3–6).
                 var gateMaps = model.Backbone.DeltaStages.Count == 0 ? null
-                    : GateMaps.Write(request.OutputDir, Path.GetFileNameWithoutExtension(file), rgb, GateMaps.ForImage(model.Backbone, input), $"{Path.GetFileName(file)} → {top[0].Label}");
+                    : GateMaps.Write(request.OutputDir, stem, rgb, GateMaps.ForImage(model.Backbone, input), $"{Path.GetFileName(file)} → {top[0].Label}");
                 items.Add(new ClassificationPrediction(file, rendered, top, gateMaps));
             }
             return new PredictResult(items);

@@ -144,14 +144,14 @@ public sealed class DeepLabV3Plugin : TaskPlugin<DeepLabV3Options>
         using var loaded = LoadPatched(context, request.Patch);
         loaded.Model.Train(false);
         var items = new List<Prediction>();
-        foreach (var input in request.Inputs)
+        foreach (var (input, stem) in request.Inputs.Zip(request.OutputStems()))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var image = ImageCodec.ReadRgb(input);
             var prediction = SegmentationEvaluator.Predict(loaded.Model, loaded.Backbone.Preprocessing, image);
-            var stem = Path.GetFileNameWithoutExtension(input);
-            var labelPng = Path.Combine(request.OutputDir, stem + ".png");
+            // "_labels.png", not ".png": predicting x.png into its own folder must not write over the image itself.
+            var labelPng = Path.Combine(request.OutputDir, stem + "_labels.png");
             var overlay = Path.Combine(request.OutputDir, stem + "_overlay.png");
             SegmentationEvaluator.WriteLabelPng(labelPng, prediction);
             SegmentationRendering.WriteOverlay(overlay, image, prediction);

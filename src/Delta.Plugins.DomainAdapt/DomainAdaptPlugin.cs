@@ -127,7 +127,7 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
         Directory.CreateDirectory(request.OutputDir);
         var k = Math.Min(request.TopK, patch.ClassNames.Count);
         var items = new List<Prediction>();
-        foreach (var file in request.Inputs)
+        foreach (var (file, stem) in request.Inputs.Zip(request.OutputStems()))
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
@@ -139,7 +139,7 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
             var p = values.data<float>().ToArray();
             var idx = indexes.data<long>().ToArray();
             var top = Enumerable.Range(0, k).Select(i => new DigitScore(patch.ClassNames[(int)idx[i]], p[i])).ToList();
-            var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(file) + $".top{k}.png");
+            var rendered = Path.Combine(request.OutputDir, stem + $".top{k}.png");
             Charts.LabelledImage(rendered, x[0].cpu(), [$"{domain} Δ", .. top.Select((t, i) => $"{i + 1}. {t.Label}  {t.Probability:P1}")]);
             items.Add(new DigitPrediction(file, rendered, domain, top));
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
@@ -78,7 +79,7 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
         var loader = new DetectionLoader([], new DetectionTransform(loaded.Options.MinSize, loaded.Options.MaxSize), loaded.Backbone.Preprocessing, context.Device);
         Directory.CreateDirectory(request.OutputDir);
         var items = new List<Prediction>();
-        foreach (var input in request.Inputs)
+        foreach (var (input, stem) in request.Inputs.Zip(request.OutputStems()))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
@@ -95,7 +96,7 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
             for (int k = 0; k < scores.Length; k++)
                 if (scores[k] >= loaded.Options.DrawThreshold)
                     kept.Add(new DetectedBox(ClassName(loaded.ClassNames, (int)labels[k]), (int)labels[k], scores[k], boxes[4 * k], boxes[4 * k + 1], boxes[4 * k + 2], boxes[4 * k + 3]));
-            var rendered = Path.Combine(request.OutputDir, Path.GetFileNameWithoutExtension(input) + "_boxes.png");
+            var rendered = Path.Combine(request.OutputDir, stem + "_boxes.png");
             Charts.Boxes(rendered, rgb, kept.Select(b => ((float)b.X1, (float)b.Y1, (float)b.X2, (float)b.Y2,
                 $"{b.ClassName} {b.Score.ToString("F2", CultureInfo.InvariantCulture)}", b.Label)).ToList());
             items.Add(new DetectionPrediction(input, rendered, kept));
@@ -121,7 +122,8 @@ public sealed class FasterRcnnPlugin : TaskPlugin<FasterRcnnOptions>, IPluginCom
     private static string YearDir(string devkit, string year)
     {
         var dir = Path.Combine(devkit, "VOC" + year);
-        return Directory.Exists(dir) ? dir : throw new DirectoryNotFoundException($"VOC year folder not found: {dir} (the dataset must be a VOCdevkit folder).");
+        // The user's dataset path is wrong (VOC2007 itself, an image folder): bad input, not a failure.
+        return Directory.Exists(dir) ? dir : throw new InputException($"VOC year folder not found: {dir} (the dataset must be a VOCdevkit folder).");
     }
 
     private static string ClassName(IReadOnlyList<string> names, int label) =>

@@ -119,4 +119,70 @@ public sealed class CliEndToEndTests : IDisposable
         var missing = Delta("eval", "no-such-patch", "--dataset", "bars");
         Assert.Equal(2, missing.Code);
     }
+
+    /// <summary>Mistakes a user makes after a good training run: each is refused with exit code 2 and a message naming the
+    /// option, file or name and the problem, without a stack trace, and the saved patch is untouched.</summary>
+    [Fact]
+    public void UserMistakesExitTwoNameTheProblemAndLeaveThePatchAlone()
+    {
+        var images = MakeImageFolder();
+        const string tinyJob = """
+        { "name": "NAME", "plugin": "classification", "backbone": "tiny_resnet", "weights": "random", "delta": { "stages": 1 },
+          "dataset": "DATASET", "hyper": { "epochs": 1, "batchSize": 8, "learningRate": 0.005 }, "seed": 3, "options": { "imageSize": 32 OPTIONS } }
+        """;
+        string Job(string name, string dataset = "bars", string options = "")
+        {
+            var path = Path.Combine(dir, name + ".json");
+            File.WriteAllText(path, tinyJob.Replace("NAME", name).Replace("DATASET", dataset).Replace("OPTIONS", options));
+            return path;
+        }
+        static void BadInput((int Code, string Out, string Err) r, params string[] expected)
+        {
+            Assert.True(r.Code == 2, $"exit {r.Code}: {r.Err}");
+            foreach (var e in expected) Assert.Contains(e, r.Err);
+            Assert.DoesNotContain(" at Delta.", r.Err);                        // no stack trace
+            Assert.DoesNotContain("failed:", r.Err);                           // not reported as a failure of valid work
+        }
+
+        var trained = Delta("train", Job("bars"), "--json");
+        Assert.True(trained.Code == 0, trained.Err);
+        var patchPath = Path.Combine(dir, "patches", "bars.dpatch");
+        var saved = File.ReadAllBytes(patchPath);
+
+        BadInput(Delta("eval", "bars", "--dataset", "bars", "--split", "tset"), "--split", "'tset'", "test, val, train");
+        BadInput(Delta("train", Job("adapted", options: ", \"adapter\": \"bn-adapt\"")), "options.adapter", "delta.stages");
+
+        // One class: nothing to tell apart (cross entropy is 0 from the first step), so there is nothing to train.
+        var one = Path.Combine(dir, "data", "one", "left");
+        Directory.CreateDirectory(one);
+        foreach (var f in Directory.GetFiles(Path.Combine(images, "left"))) File.Copy(f, Path.Combine(one, Path.GetFileName(f)));
+        BadInput(Delta("train", Job("one", dataset: "one")), Path.Combine(dir, "data", "one"), "one class", "left");
+        Assert.False(File.Exists(Path.Combine(dir, "patches", "one.dpatch")));
+
+        // Names that are not patch names (a path typed where a name goes) are bad input on every verb that takes one.
+        BadInput(Delta("patches", "delete", "../bars"), "'../bars'");
+        BadInput(Delta("eval", ".bars", "--dataset", "bars"), "'.bars'");
+
+        // --out must be a folder: a file there is refused (not replaced).
+        var notAFolder = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(notAFolder, "keep me");
+        var left = Path.Combine(images, "left", "00.png");
+        BadInput(Delta("predict", "bars", left, "--out", notAFolder), "--out", notAFolder);
+        Assert.Equal("keep me", File.ReadAllText(notAFolder));
+
+        BadInput(Delta("predict", "bars", Path.Combine(images, "left")), Path.Combine(images, "left"), "is a folder");
+
+        // Two inputs with one file name each get a picture of their own (the second does not replace the first).
+        var right = Path.Combine(images, "right", "00.png");
+        var pred = Path.Combine(dir, "pred");
+        var both = Delta("predict", "bars", left, right, "--out", pred);
+        Assert.True(both.Code == 0, both.Err);
+        var rendered = both.Out.Trim().Split('\n').Select(l => l[(l.LastIndexOf("-> ", StringComparison.Ordinal) + 3)..].Trim()).ToList();
+        Assert.Equal([Path.Combine(pred, "00.top5.png"), Path.Combine(pred, "00-2.top5.png")], rendered);
+        Assert.All(rendered, r => Assert.True(File.Exists(r), r));
+        Assert.NotEqual(File.ReadAllBytes(rendered[0]), File.ReadAllBytes(rendered[1]));
+
+        Assert.Equal(saved, File.ReadAllBytes(patchPath));
+        Assert.Contains("bars", Delta("patches", "list").Out);
+    }
 }

@@ -102,4 +102,23 @@ public sealed class PluginApiTests : IDisposable
         Assert.Contains("tiny-det-damaged.dpatch", e.Message);
         Assert.Contains("manifest property 'anchorSizes' = '32,big' is not a comma-separated list of numbers", e.Message);
     }
+
+    [Fact]
+    public async Task A_Dataset_That_Is_Not_A_VOCdevkit_Is_Bad_Input_Naming_The_Missing_Year_Folder()
+    {
+        // The user's mistake (pointing at VOC2007 itself, or at an image folder): InputException, which hosts report as
+        // bad input (exit 2) with the message as is, before any model is built.
+        var notDevkit = Directory.CreateDirectory(Path.Combine(dir, "data", "images")).FullName;
+        using var registry = BackboneRegistry.CreateDefault();
+        var context = new TaskContext
+        {
+            Backbones = registry, Device = CPU, Logger = NullLogger.Instance, DataRoot = dir, OutputRoot = dir,
+            Patches = new PatchStore(Path.Combine(dir, "patches")), Trainer = new Trainer(),
+        };
+        var job = new JobSpec { Name = "no-voc", Plugin = FasterRcnnPlugin.Id, Backbone = "tiny_resnet", Weights = "random", Dataset = notDevkit };
+        var e = await Assert.ThrowsAsync<Delta.Abstractions.InputException>(() => new FasterRcnnPlugin().TrainAsync(context,
+            new TrainRequest { Job = job, Options = TinyOptions, DatasetPath = notDevkit, OutputDir = Path.Combine(dir, "run") }, CancellationToken.None));
+        Assert.Contains(Path.Combine(notDevkit, "VOC2007"), e.Message);
+        Assert.Contains("VOCdevkit", e.Message);
+    }
 }

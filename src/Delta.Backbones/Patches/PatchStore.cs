@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using static TorchSharp.torch;
@@ -24,14 +25,16 @@ public sealed partial class PatchStore : IPatchStore
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
     private static partial Regex ValidName();
 
+    /// <summary>Refuses a name that is not a plain patch name. Names come from the user (a job's name, `patches delete
+    /// NAME`, `eval NAME`), so this is bad input, which hosts report as such (exit code 2), not a failure.</summary>
     public static void ValidateName(string name)
     {
         if (!ValidName().IsMatch(name) || name.Contains(".."))
-            throw new ArgumentException($"Invalid patch name '{name}': use letters, digits, '.', '_' and '-' (no path separators, no '..'), at most 128 characters.");
+            throw new InputException($"Invalid patch name '{name}': use letters, digits, '.', '_' and '-' (no path separators, no '..'), at most 128 characters.");
         // The store adds the extension: "x.dpatch" would be saved as x.dpatch.dpatch, listed as "x.dpatch", and not
         // be found again under that name (a lookup strips one extension).
         if (name.EndsWith(Extension, StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"Invalid patch name '{name}': leave out the '{Extension}' extension, the store adds it.");
+            throw new InputException($"Invalid patch name '{name}': leave out the '{Extension}' extension, the store adds it.");
     }
 
     public PatchSummary Save(string name, PatchManifest manifest, IReadOnlyDictionary<string, Tensor> tensors, bool overwrite = false)

@@ -50,6 +50,9 @@ public static class VocDetectionReader
         catch (FileNotFoundException) { throw new VocFormatException(xmlPath, "annotation file is missing."); }
         catch (DirectoryNotFoundException) { throw new VocFormatException(xmlPath, "annotation file is missing."); }
         catch (XmlException e) { throw new VocFormatException(xmlPath, $"malformed XML ({e.Message})."); }
+        // A folder in its place, no read permission, an I/O error: still this file's problem, so named (and skippable).
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new VocFormatException(xmlPath, Directory.Exists(xmlPath) ? "annotation file cannot be read: it is a folder." : $"annotation file cannot be read ({e.Message})."); }
         var fileName = VocFileNames.RequirePlain(Text(root, "filename", xmlPath).Trim(), xmlPath, "<filename>");
         var imagePath = Path.Combine(jpegDir, fileName);
         if (!File.Exists(imagePath)) throw new VocFormatException(xmlPath, $"image '{imagePath}' does not exist.");

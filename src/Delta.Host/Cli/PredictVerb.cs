@@ -25,8 +25,10 @@ public static class PredictVerb
             var device = DeviceParser.Parse(parse.GetValue(CliApp.DeviceOption) ?? "cpu");
             if (parse.GetValue(topK) < 1) throw new BadInputException("--top-k must be ≥ 1.");
             var files = parse.GetValue(inputs)!.Select(Path.GetFullPath).ToList();
-            foreach (var f in files) if (!File.Exists(f)) throw new BadInputException($"Image not found: {f}");
+            foreach (var f in files)
+                if (!File.Exists(f)) throw new BadInputException(Directory.Exists(f) ? $"{f} is a folder, not an image file." : $"Image not found: {f}");
             var output = parse.GetValue(outDir) is { } o ? Path.GetFullPath(o) : Path.Combine(env.Paths.OutputPath, "predict", summary.Name);
+            if (File.Exists(output)) throw new BadInputException($"--out: {output} is a file, not a folder.");
             Directory.CreateDirectory(output);
             var result = await plugin.Plugin.PredictAsync(env.Context(device, "plugin." + plugin.Info.Id, CliApp.FrozenBaseModeOf(parse, fused, fast)), new PredictRequest
             {

@@ -72,7 +72,7 @@ public static class JobFile
         problems.AddRange(spec.Delta.Validate());
         problems.AddRange(spec.Hyper.Validate());
         try { PatchStore.ValidateName(spec.Name); }
-        catch (ArgumentException e) { problems.Add("name: " + e.Message); }
+        catch (Delta.Abstractions.InputException e) { problems.Add("name: " + e.Message); }
 
         string datasetPath = "";
         try { datasetPath = PathConfinement.Resolve(dataRoot, spec.Dataset, "dataset"); }

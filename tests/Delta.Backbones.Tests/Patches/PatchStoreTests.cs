@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Backbones.Patches;
@@ -205,8 +206,14 @@ public sealed class PatchStoreTests : IDisposable
     [InlineData("")]
     [InlineData(".hidden")]
     [InlineData("x.dpatch")]   // would be saved as x.dpatch.dpatch and not be found again under its own name
-    public void NamesThatCouldEscapeTheFolderAreRefused(string name) =>
-        Assert.Throws<ArgumentException>(() => new PatchStore(dir).Save(name, Manifest(), Tensors()));
+    public void NamesThatCouldEscapeTheFolderAreRefused(string name)
+    {
+        // The user's input (a job's name, `patches delete NAME`, `eval NAME`): hosts report it as bad input (exit 2).
+        var store = new PatchStore(dir);
+        Assert.Contains($"'{name}'", Assert.Throws<InputException>(() => store.Save(name, Manifest(), Tensors())).Message);
+        Assert.Throws<InputException>(() => store.Delete(name));
+        if (!name.Contains('/') && !name.EndsWith(PatchStore.Extension)) Assert.Throws<InputException>(() => store.Inspect(name));   // else a path, or a name + extension
+    }
 
     [Fact]
     public void PatchSizePredictsTheFileLengthAndSplitsTheTensorsBySection()

@@ -72,6 +72,7 @@ public sealed class VocTests : IDisposable
     [InlineData("zero", "zero or negative area")]
     [InlineData("noimage", "does not exist")]
     [InlineData("escaping", "is not a plain file name")]
+    [InlineData("unreadable", "cannot be read")]
     public void Broken_Annotations_Name_The_File_Or_Are_Skipped_And_Counted(string breakage, string expected)
     {
         var voc = Generate();
@@ -83,6 +84,8 @@ public sealed class VocTests : IDisposable
             case "outside": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<xmax>\\d+</xmax>", "<xmax>5000</xmax>")); break;
             case "zero": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<xmax>\\d+</xmax>", "<xmax>0</xmax>")); break;
             case "noimage": File.Delete(Path.Combine(voc, "JPEGImages", id + ".jpg")); break;
+            // A folder where the file should be: what an unreadable file looks like to a root user (chmod does not stop root).
+            case "unreadable": { var xml = Path.Combine(voc, "Annotations", id + ".xml"); File.Delete(xml); Directory.CreateDirectory(xml); break; }
             case "escaping": SetXml(voc, id, s => System.Text.RegularExpressions.Regex.Replace(s, "<filename>([^<]+)</filename>", "<filename>../JPEGImages/$1</filename>")); break;   // exists, but outside
         }
         var e = Assert.Throws<VocFormatException>(() => VocDetectionReader.Read(voc, "trainval"));

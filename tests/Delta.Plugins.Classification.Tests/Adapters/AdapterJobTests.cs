@@ -28,7 +28,7 @@ public sealed class AdapterJobTests : IDisposable
         var plugin = new ClassificationPlugin();
         var context = env.Context();
 
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => plugin.TrainAsync(context, Request(data, "bn-adapt", 1), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<Delta.Abstractions.InputException>(() => plugin.TrainAsync(context, Request(data, "bn-adapt", 1), CancellationToken.None));
         Assert.Contains("delta.stages to 0", e.Message);
         Assert.Contains(new ClassificationOptions { Adapter = "lora" }.Validate(), m => m.Contains("adapter-series"));
 

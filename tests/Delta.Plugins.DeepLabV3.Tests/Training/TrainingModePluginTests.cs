@@ -2,6 +2,8 @@ using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Plugins;
 using Delta.Backbones.Patches;
 using Delta.Backbones.Registry;
+using Delta.Data.Images;
+using Delta.Plugins.DeepLabV3.Data;
 
 namespace Delta.Plugins.DeepLabV3.Tests.Training;
 
@@ -52,5 +54,42 @@ public sealed class TrainingModePluginTests : IDisposable
             new EvaluateRequest { Patch = job.Name, DatasetPath = data, Options = options, OutputDir = Path.Combine(dir, "eval"), Split = "val" }, CancellationToken.None);
         Assert.Equal(trained.Metrics["mIoU"], evaluated.Metrics["mIoU"], 9);
         Assert.Equal(sharedHash, BaseWeightsHash.Compute(shared));
+    }
+
+    [Fact]
+    public async Task PredictIntoTheInputsOwnFolderKeepsTheInputsAndGivesSameNamedInputsPicturesOfTheirOwn()
+    {
+        var data = Path.Combine(dir, "data");
+        TestData.Voc(data, count: 6, size: 40, seed: 3);
+        using var registry = BackboneRegistry.CreateDefault();
+        var context = TestData.Context(registry, dir);
+        var options = new DeepLabV3Options { Mode = "frozen", OutputStride = 8, CropSize = 40, HeadChannels = 8, Overlays = 0 };
+        var job = new JobSpec
+        {
+            Name = "seg-predict", Plugin = DeepLabV3Plugin.Id, Backbone = "tiny_bottleneck", Weights = "random", Dataset = data, Seed = 1,
+            Hyper = new TrainingHyperParameters { Epochs = 1, BatchSize = 2, LearningRate = 1e-2 },
+        };
+        var plugin = new DeepLabV3Plugin();
+        await plugin.TrainAsync(context, new TrainRequest { Job = job, Options = options, DatasetPath = data, OutputDir = Path.Combine(dir, "run") }, CancellationToken.None);
+
+        // The user's pictures: two PNGs named alike in two folders; the output folder is the first one's own.
+        var samples = new VocSegmentationDataset(data, "val").Samples;
+        var mine = Directory.CreateDirectory(Path.Combine(dir, "mine")).FullName;
+        var other = Directory.CreateDirectory(Path.Combine(dir, "other")).FullName;
+        var first = Path.Combine(mine, "photo.png");
+        var second = Path.Combine(other, "photo.png");
+        ImageCodec.WritePng(first, ImageCodec.ReadRgb(samples[0].ImagePath));
+        ImageCodec.WritePng(second, ImageCodec.ReadRgb(samples[1].ImagePath));
+        var before = File.ReadAllBytes(first);
+
+        var predicted = await plugin.PredictAsync(context,
+            new PredictRequest { Patch = job.Name, Inputs = [first, second], Options = options, OutputDir = mine }, CancellationToken.None);
+
+        Assert.Equal(before, File.ReadAllBytes(first));
+        var items = predicted.Items.Cast<SegmentationPrediction>().ToList();
+        var written = items.SelectMany(i => new[] { i.LabelPngPath, i.OverlayPath }).ToList();
+        Assert.Equal(4, written.Distinct().Count());
+        Assert.DoesNotContain(first, written);
+        Assert.All(written, f => Assert.True(File.Exists(f), f));
     }
 }
