@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Delta.Abstractions;
 using Delta.Abstractions.Backbones;
 using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
@@ -91,6 +92,11 @@ public sealed class DomainAdaptPlugin : TaskPlugin<DomainAdaptOptions>, IPluginC
 
     protected override Task<EvaluateResult> EvaluateAsync(TaskContext context, EvaluateRequest request, DomainAdaptOptions o, CancellationToken ct) => Task.Run(() =>
     {
+        // The domains are the digit sets the patch names, read from the asset cache, and what is scored is their held-out
+        // test images: a dataset or another split asked for cannot be scored, and must not look as if it had been.
+        if (!string.Equals(request.Split, "test", StringComparison.OrdinalIgnoreCase))
+            throw new InputException($"domainadapt scores the held-out test images of the patch's two digit domains; split '{request.Split}' does not exist here (use test).");
+        context.Logger.LogWarning("{Patch}: domainadapt scores the digit domains the patch names (from the asset cache); the dataset {Dataset} is not read", request.Patch, request.DatasetPath);
         using var patch = AdaptPatch.Load(context.Patches, context.Backbones, request.Patch, context.Device);
         var p = patch.Manifest.Properties;
         using var sourceAll = DigitDomains.Load(p["source"], patch.ImageSize);

@@ -20,7 +20,7 @@ public static class EvalVerb
         {
             var env = app.Env;
             var summary = env.Patches.Inspect(parse.GetValue(patch)!);
-            var plugin = env.Catalog.Get(summary.Manifest.PluginId);
+            var plugin = env.Catalog.ForPatch(summary);
             var device = DeviceParser.Parse(parse.GetValue(CliApp.DeviceOption) ?? "cpu");
             var outputDir = Path.Combine(env.Paths.OutputPath, "eval", summary.Name);
             Directory.CreateDirectory(outputDir);

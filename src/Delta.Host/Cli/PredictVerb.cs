@@ -21,7 +21,7 @@ public static class PredictVerb
         {
             var env = app.Env;
             var summary = env.Patches.Inspect(parse.GetValue(patch)!);
-            var plugin = env.Catalog.Get(summary.Manifest.PluginId);
+            var plugin = env.Catalog.ForPatch(summary);
             var device = DeviceParser.Parse(parse.GetValue(CliApp.DeviceOption) ?? "cpu");
             if (parse.GetValue(topK) < 1) throw new BadInputException("--top-k must be ≥ 1.");
             var files = parse.GetValue(inputs)!.Select(Path.GetFullPath).ToList();

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Delta.Abstractions;
+using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
@@ -112,6 +113,15 @@ public sealed class PluginCatalog
     }
 
     public LoadedPlugin Get(string id) =>
-        plugins.FirstOrDefault(p => string.Equals(p.Info.Id, id, StringComparison.OrdinalIgnoreCase))
-        ?? throw new BadInputException($"Unknown plugin '{id}'. Loaded: {(plugins.Count == 0 ? "(none)" : string.Join(", ", plugins.Select(p => p.Info.Id)))}.");
+        Find(id) ?? throw new BadInputException($"Unknown plugin '{id}'. Loaded: {LoadedIds}.");
+
+    /// <summary>The plugin that saved <paramref name="patch"/>; a patch of a plugin that is not loaded is refused naming the
+    /// patch file, since the user typed a patch name, not the plugin's.</summary>
+    public LoadedPlugin ForPatch(PatchSummary patch) =>
+        Find(patch.Manifest.PluginId) ?? throw new BadInputException(
+            $"{patch.Path}: a patch of plugin '{patch.Manifest.PluginId}', which is not loaded (see `delta plugins` for load errors). Loaded: {LoadedIds}.");
+
+    private LoadedPlugin? Find(string id) => plugins.FirstOrDefault(p => string.Equals(p.Info.Id, id, StringComparison.OrdinalIgnoreCase));
+
+    private string LoadedIds => plugins.Count == 0 ? "(none)" : string.Join(", ", plugins.Select(p => p.Info.Id));
 }

@@ -1,4 +1,7 @@
+using Delta.Abstractions.Backbones;
+using Delta.Abstractions.Patches;
 using Delta.Abstractions.Plugins;
+using Delta.Host;
 using Delta.Host.Cli;
 using Delta.Host.Plugins;
 using Delta.Host.Tests.Support;
@@ -66,6 +69,22 @@ public sealed class PluginCatalogTests : IDisposable
         var none = PluginCatalog.Load(Path.Combine(temp, "nope"), CliApp.BuiltInVerbs);
         Assert.Empty(none.Plugins);
         Assert.Empty(none.Errors);
+    }
+
+    /// <summary>eval and predict take a patch name; when the plugin that saved the patch is not loaded, the message names the
+    /// patch file and the plugin, and points at `delta plugins` (where a load error would be).</summary>
+    [Fact]
+    public void A_patch_of_a_plugin_not_loaded_is_refused_naming_the_patch_file()
+    {
+        var catalog = PluginCatalog.Load(TestPaths.PluginsFolder(temp, "EchoPlugin"), CliApp.BuiltInVerbs);
+        var manifest = new PatchManifest
+        {
+            Architecture = "tiny_resnet", BaseWeights = "random", BaseWeightsSha256 = "00", Delta = new DeltaConfig(), PluginId = "deeplabv3", Task = "voc",
+        };
+        var path = Path.Combine(temp, "patches", "seg.dpatch");
+        var e = Assert.Throws<BadInputException>(() => catalog.ForPatch(new PatchSummary("seg", path, 10, manifest)));
+        Assert.Equal($"{path}: a patch of plugin 'deeplabv3', which is not loaded (see `delta plugins` for load errors). Loaded: echo.", e.Message);
+        Assert.Equal("echo", catalog.ForPatch(new PatchSummary("e", path, 10, manifest with { PluginId = "ECHO" })).Info.Id);
     }
 
     [Fact]

@@ -36,6 +36,10 @@ public sealed class DomainAdaptPluginTests : IDisposable
         Assert.Equal("1", trained.Patch.Manifest.Properties[AdaptPatch.SplitSeed]);
         Assert.Equal(trained.Metrics["source_top1_after"], evaluated.Metrics["source_top1"]);
         Assert.Equal(trained.Metrics["target_top1_after"], evaluated.Metrics["target_top1"]);
+        // Only the held-out test images exist to score: another split is refused, not scored as the test split silently.
+        var val = await Assert.ThrowsAsync<Delta.Abstractions.InputException>(() =>
+            plugin.EvaluateAsync(context, new EvaluateRequest { Patch = "da-test", DatasetPath = env.Dir, Options = o, OutputDir = Path.Combine(env.Dir, "eval"), Split = "val" }, default));
+        Assert.Contains("split 'val' does not exist here", val.Message);
 
         // Two real MNIST digits as PNG files, as a user would pass them.
         using var mnist = DigitDomains.Load("mnist", 28);
