@@ -15,6 +15,9 @@ public static class ServeVerb
         var cmd = new Command("serve", "Run the training service: persistent job queue (SQLite or PostgreSQL), worker, HTTP API and status page") { urls };
         cmd.SetAction((parse, ct) => app.Guard(async () =>
         {
+            // --device is a global option (train, eval, predict); a server's devices are its configuration, one worker each.
+            if (parse.GetValue(CliApp.DeviceOption) is { } device)
+                throw new BadInputException($"serve does not take --device ({device}): its workers run on Service:Devices from configuration (e.g. DELTA_Service__Devices__0={device}).");
             var env = app.Env;
             var options = ServiceConfiguration.Options(env, ServiceConfiguration.Load());
             if (parse.GetValue(urls) is { Length: > 0 } u) options.Urls = u;

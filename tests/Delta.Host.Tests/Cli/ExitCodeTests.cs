@@ -51,4 +51,20 @@ public sealed class ExitCodeTests : IDisposable
         finally { Console.SetError(error); }
         Assert.Contains(e.Message.Split(':')[0], captured.ToString());            // the file or option is named
     }
+
+    /// <summary>--device is a global option, and serve ignored it: its workers run on Service:Devices. It is refused,
+    /// saying where devices are set.</summary>
+    [Fact]
+    public async Task ServeRefusesDeviceAndSaysWhereDevicesAreSet()
+    {
+        var plugins = Directory.CreateDirectory(Path.Combine(temp, "plugins")).FullName;
+        var paths = new DeltaPaths(temp, Path.Combine(temp, "patches"), Path.Combine(temp, "runs"), plugins);
+        using var env = new CliEnvironment(paths, PluginCatalog.Load(plugins, CliApp.BuiltInVerbs), NullLoggerFactory.Instance);
+        var error = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try { Assert.Equal(ExitCodes.BadInput, await new CliApp(env).RunAsync(["serve", "--device", "cuda:1"], CancellationToken.None)); }
+        finally { Console.SetError(error); }
+        Assert.Contains("serve does not take --device (cuda:1): its workers run on Service:Devices", captured.ToString());
+    }
 }
