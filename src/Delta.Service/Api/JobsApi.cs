@@ -65,8 +65,10 @@ public static class JobsApi
         var json = await reader.ReadToEndAsync(ct);
         var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null;
         // A retry of a submission that got through (its response lost) gets that job back, before validation: what the
-        // job asks for may be refused by now (its patch name is taken once it has run), and the retry must not be.
-        if (key is not null && await store.FindByIdempotencyKeyAsync(key, ct) is { } earlier) return Results.Ok(earlier);
+        // job asks for may be refused by now (its patch name is taken once it has run), and the retry must not be. A
+        // retry is the same text; another job under the key is refused (the store checks again, for racing submissions).
+        if (key is not null && await store.FindByIdempotencyKeyAsync(key, ct) is { } earlier)
+            return earlier.Spec == json ? Results.Ok(earlier) : KeyReused(new IdempotencyKeyReusedException(key, earlier.Id));
         JobSubmission submission;
         try { submission = validator.Validate(json, key); }
         catch (JobValidationException e) { return Results.BadRequest(new { errors = e.Problems }); }
@@ -80,7 +82,10 @@ public static class JobsApi
             return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
         }
         catch (JobNameTakenException e) { return Results.Conflict(new { errors = new[] { e.Message } }); }
+        catch (IdempotencyKeyReusedException e) { return KeyReused(e); }
     }
+
+    private static IResult KeyReused(IdempotencyKeyReusedException e) => Results.UnprocessableEntity(new { errors = new[] { e.Message } });
 
     /// <summary>
     /// Server-sent events: a "progress" event whenever the job changes, "end" when it is terminal. The stream
