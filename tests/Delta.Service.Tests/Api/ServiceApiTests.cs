@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -264,6 +265,34 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("device: 'cuda:1' is not served by this host. Valid: cpu, cuda:0", await r.Content.ReadAsStringAsync());
         Assert.Empty(await ApiCalls.List(svc.Http));
+    }
+
+    /// <summary>A query value that is not a number is answered 400 with errors naming the parameter and the value, like
+    /// the API's other 400s; before, the answer was 400 with an empty body. Good values still work.</summary>
+    [Fact]
+    public async Task A_bad_query_value_is_refused_naming_the_parameter_and_the_value()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var job = await ApiCalls.Submit(svc.Http, ApiCalls.Job("queried", steps: 3));
+        await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        foreach (var (url, expected) in new[]
+        {
+            ("/api/jobs?limit=abc", "limit: 'abc' is not a whole number"),
+            ("/api/jobs?limit=1.5", "limit: '1.5' is not a whole number"),
+            ($"/api/jobs/{job.Id}/logs?after=x", "after: 'x' is not a whole number"),
+        })
+        {
+            var r = await svc.Http.GetAsync(url);
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            var body = await r.Content.ReadAsStringAsync();
+            using var doc = JsonDocument.Parse(body.Length > 0 ? body : "null");
+            Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+            Assert.StartsWith(expected, doc.RootElement.GetProperty("errors")[0].GetString());
+        }
+        Assert.Single(await svc.Http.GetFromJsonAsync<List<JobRecord>>("/api/jobs?limit=1", Delta.Service.Api.ServiceJson.Options) ?? []);
+        var logs = await svc.Http.GetFromJsonAsync<List<LogLine>>($"/api/jobs/{job.Id}/logs?after=0", Delta.Service.Api.ServiceJson.Options);
+        Assert.True(logs!.Count >= 2);
+        Assert.Equal(logs.Skip(1).Select(l => l.Seq), (await svc.Http.GetFromJsonAsync<List<LogLine>>($"/api/jobs/{job.Id}/logs?after={logs[0].Seq}", Delta.Service.Api.ServiceJson.Options))!.Select(l => l.Seq));
     }
 
     [Fact]
