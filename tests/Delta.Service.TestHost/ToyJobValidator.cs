@@ -17,6 +17,7 @@ public sealed class ToyJobValidator : IJobValidator
         if (job.CheckpointEvery <= 0) problems.Add($"checkpointEvery: must be > 0, got {job.CheckpointEvery}");
         if (job.StepDelayMs < 0) problems.Add($"stepDelayMs: must be >= 0, got {job.StepDelayMs}");
         if (problems.Count > 0) throw new JobValidationException(problems);
-        return new JobSubmission(job.Name, job.Device, JsonSerializer.Serialize(job, ToyJob.Json), idempotencyKey);
+        // The text as written, as the host's validator keeps it (IJobValidator): a retry is told from another job by it.
+        return new JobSubmission(job.Name, job.Device, jobJson, idempotencyKey);
     }
 }

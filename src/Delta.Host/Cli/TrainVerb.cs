@@ -48,10 +48,11 @@ public static class TrainVerb
     /// <summary>Runs a validated job in <paramref name="mode"/>; also the background service's executor, which passes
     /// its own checkpoint folder (stable across attempts and hosts). Default: "checkpoints" in the job's output folder.
     /// A job whose patch name is taken is refused before it trains, unless <paramref name="overwrite"/>
-    /// (<see cref="JobPatchStore"/>).</summary>
+    /// (<see cref="JobPatchStore"/>), and so is one whose patch folder cannot be used.</summary>
     public static Task<TrainResult> Run(CliEnvironment env, ValidatedJob job, bool resume, IProgress<TrainProgress>? progress, CancellationToken ct,
         FrozenBaseMode mode = FrozenBaseMode.Exact, string? checkpointDir = null, bool overwrite = false, string? serviceJobId = null)
     {
+        JobPatchStore.EnsureFolderUsable(env.Patches);
         if (!overwrite) JobPatchStore.EnsureFree(env.Patches, job.Spec.Name);
         var outputDir = OutputDir(env, job);
         Directory.CreateDirectory(outputDir);

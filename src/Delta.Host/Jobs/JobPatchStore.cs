@@ -42,6 +42,22 @@ public sealed class JobPatchStore(IPatchStore inner, string jobName, bool replac
         return summary.Manifest.Properties.GetValueOrDefault(JobIdProperty) == jobId ? summary : null;
     }
 
+    /// <summary>
+    /// Refuses a job whose patch folder cannot hold its patch — a file in the folder's place or on its path, a folder that
+    /// cannot be made — before it trains: the save found it only after training, with a bare IOException. A missing
+    /// folder is made, as the save would make it.
+    /// </summary>
+    public static void EnsureFolderUsable(IPatchStore store)
+    {
+        try { Directory.CreateDirectory(store.Root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var why = File.Exists(store.Root) ? "a file is in its place" : e.Message;
+            throw new BadInputException($"patches: the patch folder {store.Root} cannot be used ({why}), so the job could not save its patch. " +
+                "Move what is in the way, or set another folder (Delta:PatchesPath).");
+        }
+    }
+
     /// <summary>Refuses a job whose patch name is taken, before it trains for hours and then cannot save.</summary>
     public static void EnsureFree(IPatchStore store, string name)
     {

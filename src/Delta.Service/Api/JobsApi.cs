@@ -21,7 +21,10 @@ public static class JobsApi
     {
         var api = app.MapGroup("/api/jobs");
         api.MapPost("/", Submit);
-        api.MapGet("/", async (IJobStore store, int? limit, CancellationToken ct) => Results.Ok(await store.ListAsync(Math.Clamp(limit ?? 200, 1, 10_000), ct)));
+        // Numbers in the query are taken as text and read here (WholeNumber): bound as numbers, a value that was none
+        // was answered 400 with an empty body, saying nothing of which parameter was wrong.
+        api.MapGet("/", async (IJobStore store, string? limit, CancellationToken ct) =>
+            BadQuery("limit", limit, out var n) ?? Results.Ok(await store.ListAsync((int)Math.Clamp(n ?? 200, 1, 10_000), ct)));
         api.MapGet("/{id}", async (string id, IJobStore store, CancellationToken ct) =>
             await store.GetAsync(id, ct) is { } job ? Results.Ok(job) : NotFound(id));
         // 202 only while the cancel is pending (a running job's heartbeat carries it out); a queued job is cancelled at once
@@ -29,8 +32,8 @@ public static class JobsApi
         api.MapPost("/{id}/cancel", async (string id, IJobStore store, CancellationToken ct) =>
             await store.RequestCancelAsync(id, ct) is not { } job ? NotFound(id)
             : job.State == JobState.Running ? Results.Accepted($"/api/jobs/{id}", job) : Results.Ok(job));
-        api.MapGet("/{id}/logs", async (string id, long? after, IJobStore store, CancellationToken ct) =>
-            await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Ok(await store.GetLogsAsync(id, after ?? 0, ct)));
+        api.MapGet("/{id}/logs", async (string id, string? after, IJobStore store, CancellationToken ct) =>
+            BadQuery("after", after, out var n) ?? (await store.GetAsync(id, ct) is null ? NotFound(id) : Results.Ok(await store.GetLogsAsync(id, n ?? 0, ct))));
         api.MapGet("/{id}/events", Events);
         api.MapGet("/{id}/metrics.csv", MetricsCsv);
         api.MapGet("/{id}/metrics.svg", async (string id, IJobStore store, CancellationToken ct) =>
@@ -65,8 +68,10 @@ public static class JobsApi
         var json = await reader.ReadToEndAsync(ct);
         var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null;
         // A retry of a submission that got through (its response lost) gets that job back, before validation: what the
-        // job asks for may be refused by now (its patch name is taken once it has run), and the retry must not be.
-        if (key is not null && await store.FindByIdempotencyKeyAsync(key, ct) is { } earlier) return Results.Ok(earlier);
+        // job asks for may be refused by now (its patch name is taken once it has run), and the retry must not be. A
+        // retry is the same text; another job under the key is refused (the store checks again, for racing submissions).
+        if (key is not null && await store.FindByIdempotencyKeyAsync(key, ct) is { } earlier)
+            return earlier.Spec == json ? Results.Ok(earlier) : KeyReused(new IdempotencyKeyReusedException(key, earlier.Id));
         JobSubmission submission;
         try { submission = validator.Validate(json, key); }
         catch (JobValidationException e) { return Results.BadRequest(new { errors = e.Problems }); }
@@ -80,7 +85,10 @@ public static class JobsApi
             return created ? Results.Created($"/api/jobs/{job.Id}", job) : Results.Ok(job);
         }
         catch (JobNameTakenException e) { return Results.Conflict(new { errors = new[] { e.Message } }); }
+        catch (IdempotencyKeyReusedException e) { return KeyReused(e); }
     }
+
+    private static IResult KeyReused(IdempotencyKeyReusedException e) => Results.UnprocessableEntity(new { errors = new[] { e.Message } });
 
     /// <summary>
     /// Server-sent events: a "progress" event whenever the job changes, "end" when it is terminal. The stream
@@ -130,6 +138,16 @@ public static class JobsApi
             sb.Append('\n');
         }
         return Results.File(Encoding.UTF8.GetBytes(sb.ToString()), "text/csv", $"{id}-metrics.csv");
+    }
+
+    /// <summary>Reads query parameter <paramref name="name"/> as a whole number (null when absent or empty); a 400 naming
+    /// the parameter and its value when it is not one, else null.</summary>
+    private static IResult? BadQuery(string name, string? text, out long? value)
+    {
+        value = null;
+        if (string.IsNullOrEmpty(text)) return null;
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) { value = n; return null; }
+        return Results.BadRequest(new { errors = new[] { $"{name}: '{text}' is not a whole number (query parameter ?{name}=)" } });
     }
 
     private static IResult NotFound(string id) => Results.NotFound(new { error = $"no job with id '{id}'" });

@@ -6,7 +6,9 @@ namespace Delta.Service.Jobs;
 /// </summary>
 public interface IJobValidator
 {
-    /// <summary>Returns the submission to enqueue, or throws <see cref="JobValidationException"/>.</summary>
+    /// <summary>Returns the submission to enqueue, or throws <see cref="JobValidationException"/>. Its spec is
+    /// <paramref name="jobJson"/> as written: a retry under an idempotency key is told from another job by comparing its
+    /// text with the spec stored for the key.</summary>
     JobSubmission Validate(string jobJson, string? idempotencyKey);
 }
 

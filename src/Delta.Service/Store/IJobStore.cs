@@ -10,7 +10,9 @@ namespace Delta.Service.Store;
 public interface IJobStore
 {
     Task InitializeAsync(CancellationToken ct = default);
-    /// <summary>Enqueues a job; with an idempotency key already used, returns the existing job and false. A job whose name
+    /// <summary>Enqueues a job; with an idempotency key already used, returns the existing job and false when the spec is the
+    /// one submitted with the key (text compared exactly), and throws <see cref="IdempotencyKeyReusedException"/> when it is
+    /// another. A job whose name
     /// a job that has not ended (queued or running) already has is refused with <see cref="JobNameTakenException"/>
     /// (one check with the insert: of submissions racing with one name, exactly one gets in).</summary>
     Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken ct = default);

@@ -66,11 +66,13 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         if (SubmitLock is { } lockSql) await Exec(c, tx, lockSql, ct);
         // The key first: a retry of a submission that got through gets its own job back, never a conflict with itself.
+        // Another job under a used key is refused: answering it with the first job would let the caller take that job
+        // for its own.
         if (s.IdempotencyKey is not null
             && await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", s.IdempotencyKey)) is { } earlier)
         {
             await tx.CommitAsync(ct);
-            return (earlier, false);
+            return earlier.Spec == s.Spec ? (earlier, false) : throw new IdempotencyKeyReusedException(s.IdempotencyKey, earlier.Id);
         }
         // Only a submission makes a row that is not ended (a requeue or release moves the job's own row back to queued, and
         // an ended job never starts again), so this check under the lock keeps names unique among unended jobs. A queue

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Delta.Abstractions.Plugins;
+using Delta.Service.Api;
 using Delta.Service.Jobs;
 using Delta.Service.Store;
 using Microsoft.Extensions.Hosting;
@@ -174,7 +175,30 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
         sink.Log(outcome.State == JobState.Failed ? $"failed: {outcome.Error}" : outcome.State.ToDb());
         await sink.FlushAsync();
         if (!await store.CompleteAsync(job.Id, options.HostId, outcome, CancellationToken.None))
+        {
             log.LogWarning("Job {Id}: outcome {State} not recorded, the lease had passed to another host", job.Id, outcome.State);
+            return;
+        }
+        if (outcome.State == JobState.Succeeded) DeleteCheckpoints(job.Id, checkpointDir, outcome.Artifacts);
+    }
+
+    /// <summary>
+    /// A succeeded job never runs again, so its checkpoints (a detector's are hundreds of MB) are of no more use; before,
+    /// every job left its folder behind for good. Deleted only once the outcome is committed: a host that dies before
+    /// that leaves the job running, and the attempt that takes it over resumes from them. A failed or cancelled job keeps
+    /// its own: what the run had reached is what its diagnosis (or a resume by hand) starts from, and the operator
+    /// removes them (<c>jobs/&lt;id&gt;/checkpoints</c> in the state folder). Only the job's checkpoint folder goes, never
+    /// when an artifact lies inside it, and a failure to delete is logged: the job has succeeded all the same.
+    /// </summary>
+    private void DeleteCheckpoints(string jobId, string checkpointDir, IReadOnlyList<string> artifacts)
+    {
+        if (artifacts.Any(a => ArtifactPaths.IsInside(a, [checkpointDir])))
+        {
+            log.LogWarning("Job {Id}: an artifact lies in its checkpoint folder {Dir}; the folder is kept", jobId, checkpointDir);
+            return;
+        }
+        try { if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true); }
+        catch (Exception e) { log.LogWarning(e, "Job {Id}: its checkpoint folder {Dir} could not be deleted; it stays", jobId, checkpointDir); }
     }
 
     private static async Task<T> Retry<T>(Func<Task<T>> f, CancellationToken ct)

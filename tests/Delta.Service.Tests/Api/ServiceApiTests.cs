@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -223,17 +224,35 @@ public sealed class ServiceApiTests : IDisposable
     }
 
     /// <summary>A retry with the key of a submission that got through returns that job even when the job as written
-    /// would now be refused (in `delta serve`: its patch name is taken once it has run).</summary>
+    /// would now be refused (in `delta serve`: its patch name is taken once it has run; here the validator refuses every
+    /// job after the first). Another job sent with the key is refused with 422 naming the key's job: before, it got the
+    /// first job back with 200, and the caller took it for its own.</summary>
     [Fact]
-    public async Task A_retry_with_a_used_idempotency_key_gets_the_first_job_back_without_being_validated_again()
+    public async Task A_retry_with_a_used_idempotency_key_gets_the_first_job_back_without_being_validated_again_and_another_job_is_refused()
     {
-        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
-        var first = await ApiCalls.PostJob(svc.Http, ApiCalls.Job("once"), "key-once");
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path), validator: new RefusingAfterTheFirstValidator());
+        var json = ApiCalls.Job("once");
+        var first = await ApiCalls.PostJob(svc.Http, json, "key-once");
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
-        var retry = await ApiCalls.PostJob(svc.Http, """{"name":"once","steps":-3}""", "key-once");   // refused if validated
+        var job = JsonSerializer.Deserialize<JobRecord>(await first.Content.ReadAsStringAsync(), Delta.Service.Api.ServiceJson.Options)!;
+        var retry = await ApiCalls.PostJob(svc.Http, json, "key-once");
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        Assert.Contains("\"name\":\"once\"", await retry.Content.ReadAsStringAsync());
-        Assert.Single(await ApiCalls.List(svc.Http));
+        Assert.Equal(job.Id, JsonSerializer.Deserialize<JobRecord>(await retry.Content.ReadAsStringAsync(), Delta.Service.Api.ServiceJson.Options)!.Id);
+
+        var other = await ApiCalls.PostJob(svc.Http, ApiCalls.Job("once", steps: 5), "key-once");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, other.StatusCode);
+        using var body = JsonDocument.Parse(await other.Content.ReadAsStringAsync());
+        Assert.StartsWith($"Idempotency-Key: the key 'key-once' was used for another job ({job.Id})", body.RootElement.GetProperty("errors")[0].GetString());
+        Assert.Equal(job.Id, Assert.Single(await ApiCalls.List(svc.Http)).Id);
+    }
+
+    /// <summary>Accepts the first job, then refuses every job as a patch name taken by then would be.</summary>
+    private sealed class RefusingAfterTheFirstValidator : IJobValidator
+    {
+        private int calls;
+        public JobSubmission Validate(string jobJson, string? idempotencyKey) => Interlocked.Increment(ref calls) == 1
+            ? new Delta.Service.TestHost.ToyJobValidator().Validate(jobJson, idempotencyKey)
+            : throw new JobValidationException(["name: a patch of this name exists by now"]);
     }
 
     [Fact]
@@ -246,6 +265,34 @@ public sealed class ServiceApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("device: 'cuda:1' is not served by this host. Valid: cpu, cuda:0", await r.Content.ReadAsStringAsync());
         Assert.Empty(await ApiCalls.List(svc.Http));
+    }
+
+    /// <summary>A query value that is not a number is answered 400 with errors naming the parameter and the value, like
+    /// the API's other 400s; before, the answer was 400 with an empty body. Good values still work.</summary>
+    [Fact]
+    public async Task A_bad_query_value_is_refused_naming_the_parameter_and_the_value()
+    {
+        await using var svc = await InProcessService.StartAsync(InProcessService.FastOptions(dir.Path));
+        var job = await ApiCalls.Submit(svc.Http, ApiCalls.Job("queried", steps: 3));
+        await ApiCalls.WaitFor(svc.Http, job.Id, j => j.State.IsTerminal(), Timeout, "finished");
+        foreach (var (url, expected) in new[]
+        {
+            ("/api/jobs?limit=abc", "limit: 'abc' is not a whole number"),
+            ("/api/jobs?limit=1.5", "limit: '1.5' is not a whole number"),
+            ($"/api/jobs/{job.Id}/logs?after=x", "after: 'x' is not a whole number"),
+        })
+        {
+            var r = await svc.Http.GetAsync(url);
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            var body = await r.Content.ReadAsStringAsync();
+            using var doc = JsonDocument.Parse(body.Length > 0 ? body : "null");
+            Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+            Assert.StartsWith(expected, doc.RootElement.GetProperty("errors")[0].GetString());
+        }
+        Assert.Single(await svc.Http.GetFromJsonAsync<List<JobRecord>>("/api/jobs?limit=1", Delta.Service.Api.ServiceJson.Options) ?? []);
+        var logs = await svc.Http.GetFromJsonAsync<List<LogLine>>($"/api/jobs/{job.Id}/logs?after=0", Delta.Service.Api.ServiceJson.Options);
+        Assert.True(logs!.Count >= 2);
+        Assert.Equal(logs.Skip(1).Select(l => l.Seq), (await svc.Http.GetFromJsonAsync<List<LogLine>>($"/api/jobs/{job.Id}/logs?after={logs[0].Seq}", Delta.Service.Api.ServiceJson.Options))!.Select(l => l.Seq));
     }
 
     [Fact]

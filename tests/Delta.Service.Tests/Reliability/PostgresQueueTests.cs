@@ -66,12 +66,18 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
-    public async Task A_name_belongs_to_one_job_that_has_not_ended()
+    public async Task An_idempotency_key_names_one_submission() => await OnFourStores(StoreScenarios.An_idempotency_key_names_one_submission);
+
+    [PostgresFact]
+    public async Task A_name_belongs_to_one_job_that_has_not_ended() => await OnFourStores(StoreScenarios.A_name_belongs_to_one_job_that_has_not_ended);
+
+    /// <summary>Runs a scenario on four stores (separate connection pools) over one fresh queue.</summary>
+    private static async Task OnFourStores(Func<IReadOnlyList<IJobStore>, Task> scenario)
     {
         using var schema = new PgSchema();
         var stores = Enumerable.Range(0, 4).Select(_ => new PostgresJobStore(schema.ConnectionString)).ToList();
         await stores[0].InitializeAsync();
-        await StoreScenarios.A_name_belongs_to_one_job_that_has_not_ended(stores);
+        await scenario(stores);
         foreach (var s in stores) await s.DisposeAsync();
     }
 

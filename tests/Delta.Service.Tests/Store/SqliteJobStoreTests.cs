@@ -71,16 +71,8 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Idempotency_key_gives_one_job()
-    {
-        var s = await Store();
-        var (a, c1) = await s.SubmitAsync(Sub("a", "k1"));
-        var (b, c2) = await s.SubmitAsync(Sub("a-again", "k1"));
-        Assert.True(c1);
-        Assert.False(c2);
-        Assert.Equal(a.Id, b.Id);
-        Assert.Single(await s.ListAsync());
-    }
+    public async Task An_idempotency_key_names_one_submission() =>
+        await StoreScenarios.An_idempotency_key_names_one_submission([await Store(), await Store(), await Store()]);
 
     [Fact]
     public async Task A_host_that_lost_its_lease_can_no_longer_write_and_the_job_is_requeued_and_resumed_elsewhere()

@@ -29,9 +29,9 @@ public sealed class InProcessService : IAsyncDisposable
         LeaseSeconds = 3, HeartbeatSeconds = 0.2, PollSeconds = 0.1, ShutdownTimeoutSeconds = 30,
     };
 
-    public static async Task<InProcessService> StartAsync(ServiceOptions options, IJobExecutor? executor = null, IJobStore? store = null)
+    public static async Task<InProcessService> StartAsync(ServiceOptions options, IJobExecutor? executor = null, IJobStore? store = null, IJobValidator? validator = null)
     {
-        var app = await DeltaService.BuildAsync(options, executor ?? new ToyRegressionExecutor(), new ToyJobValidator(), store: store);
+        var app = await DeltaService.BuildAsync(options, executor ?? new ToyRegressionExecutor(), validator ?? new ToyJobValidator(), store: store);
         await app.StartAsync();
         return new InProcessService(app, options);
     }

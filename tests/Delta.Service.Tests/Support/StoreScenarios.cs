@@ -80,6 +80,48 @@ public static class StoreScenarios
     }
 
     /// <summary>
+    /// An idempotency key names one submission: a retry (the same spec, text compared exactly) gets its job back, and
+    /// another job sent with the key is refused naming the key's job, not answered with it. Before, any job under a used
+    /// key got the first job back, and the caller took it for its own. Of submissions racing with one key through
+    /// <paramref name="stores"/> (separate stores on one queue), one gets in, the retries among them get its job and the
+    /// others are refused naming it.
+    /// </summary>
+    public static async Task An_idempotency_key_names_one_submission(IReadOnlyList<IJobStore> stores)
+    {
+        var s = stores[0];
+        const string spec = """{"name":"a","steps":3}""";
+        var (a, created) = await s.SubmitAsync(new JobSubmission("a", "cpu", spec, "k1"));
+        Assert.True(created);
+        var (retried, again) = await s.SubmitAsync(new JobSubmission("a", "cpu", spec, "k1"));
+        Assert.Equal((a.Id, false), (retried.Id, again));
+        foreach (var other in new[] { new JobSubmission("a", "cpu", """{"name":"a","steps":4}""", "k1"), new JobSubmission("b", "cpu", """{"name":"b"}""", "k1") })
+        {
+            var refused = await Assert.ThrowsAsync<IdempotencyKeyReusedException>(() => s.SubmitAsync(other));
+            Assert.Equal(a.Id, refused.JobId);
+            Assert.StartsWith($"Idempotency-Key: the key 'k1' was used for another job ({a.Id})", refused.Message);
+        }
+        Assert.Equal(a.Id, Assert.Single(await s.ListAsync()).Id);
+
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var racing = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            try
+            {
+                var (job, made) = await stores[i % stores.Count].SubmitAsync(new JobSubmission($"r{i % 2}", "cpu", $$"""{"i":{{i % 2}}}""", "k2"));
+                return (Spec: i % 2, job.Id, Created: made, Refused: (string?)null);
+            }
+            catch (IdempotencyKeyReusedException e) { return (Spec: i % 2, Id: (string?)null, Created: false, Refused: e.JobId); }
+        })).ToList();
+        start.SetResult();
+        var outcomes = await Task.WhenAll(racing);
+        var winner = Assert.Single(outcomes, o => o.Created);
+        Assert.All(outcomes.Where(o => o.Spec == winner.Spec), o => Assert.Equal(winner.Id, o.Id));
+        Assert.All(outcomes.Where(o => o.Spec != winner.Spec), o => Assert.Equal((null, winner.Id), (o.Id, o.Refused)));
+        Assert.Equal(2, (await s.ListAsync()).Count);
+    }
+
+    /// <summary>
     /// A job's name is the patch it saves, so it belongs to one job that has not ended at a time. While the job is queued or
     /// running — requeued after a lost lease or put back by a graceful stop included, when it keeps its name and claims run
     /// it again — a submission with the name is refused naming the job; a retry with the job's idempotency key gets the job
