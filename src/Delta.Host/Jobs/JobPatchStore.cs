@@ -56,6 +56,14 @@ public sealed class JobPatchStore(IPatchStore inner, string jobName, bool replac
             throw new BadInputException($"patches: the patch folder {store.Root} cannot be used ({why}), so the job could not save its patch. " +
                 "Move what is in the way, or set another folder (Delta:PatchesPath).");
         }
+        // A folder that exists can still refuse the save (read-only file system, no permission): written once here, so
+        // that it says so now. Not the job's input, so a failure, not bad input.
+        var probe = Path.Combine(store.Root, $".write-probe-{Guid.NewGuid():N}");
+        try { File.WriteAllBytes(probe, []); File.Delete(probe); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"patches: the patch folder {store.Root} cannot be written ({e.Message}), so the job could not save its patch.", e);
+        }
     }
 
     /// <summary>Refuses a job whose patch name is taken, before it trains for hours and then cannot save.</summary>

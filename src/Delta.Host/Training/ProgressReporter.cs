@@ -31,7 +31,8 @@ internal sealed class ProgressReporter(IProgress<TrainProgress> sink, int itemsP
     {
         // Named apart from the step's own losses ("epoch_ce" beside "ce"): the epoch's last step reports both, and under one
         // name a chart of "ce" would jump from the step's loss to the epoch's mean at every epoch end.
-        var metrics = epoch.MeanLosses.Select(kv => new KeyValuePair<string, double>("epoch_" + kv.Key, kv.Value))
+        // The step's total is "loss", so the epoch's mean of it is "epoch_loss" (the accumulator calls it "total").
+        var metrics = epoch.MeanLosses.Select(kv => new KeyValuePair<string, double>(kv.Key == "total" ? "epoch_loss" : "epoch_" + kv.Key, kv.Value))
             .Concat(epoch.Validation.Select(kv => new KeyValuePair<string, double>("val_" + kv.Key, kv.Value)))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
         sink.Report(new TrainProgress

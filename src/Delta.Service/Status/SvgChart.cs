@@ -17,10 +17,15 @@ public static class SvgChart
     /// <summary>History points a chart asks the store for: a few per pixel of its width is all a polyline can show.</summary>
     public const int MaxPoints = 1000;
 
+    /// <summary>Which curves a chart of at most six shows first: the step loss, validation metrics, the step's own losses,
+    /// the learning rate, then the epochs' means (alphabetical order put every "epoch_" name ahead of "loss" and "val_").</summary>
+    private static int Rank(string name) =>
+        name == "loss" ? 0 : name.StartsWith("val_", StringComparison.Ordinal) ? 1 : name == "lr" ? 3 : name.StartsWith("epoch_", StringComparison.Ordinal) ? 4 : 2;
+
     public static string Render(IReadOnlyList<MetricPoint> points, int width = 420, int height = 150)
     {
         const int pad = 6, legendHeight = 16;
-        var names = points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(n => n, StringComparer.Ordinal).Take(Colors.Length).ToList();
+        var names = points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(Rank).ThenBy(n => n, StringComparer.Ordinal).Take(Colors.Length).ToList();
         var sb = new StringBuilder();
         var plotHeight = height - legendHeight * Math.Max(1, names.Count) - pad;
         sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\">");

@@ -41,6 +41,7 @@ public interface IJobStore
     Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default);
     Task<IReadOnlyList<LogLine>> GetLogsAsync(string id, long afterSeq = 0, CancellationToken ct = default);
     /// <summary>The job's history points in step order; with <paramref name="maxPoints"/> &gt; 0, at most about that many,
-    /// evenly spaced over the history and always with its last point (for charts: a long job has a point per step).</summary>
+    /// evenly spaced over the history, always with its last point and every epoch's end (a point with "epoch_" metrics:
+    /// epoch means and validation come at that step only), for charts: a long job has a point per step.</summary>
     Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, int maxPoints = 0, CancellationToken ct = default);
 }

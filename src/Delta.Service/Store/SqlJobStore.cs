@@ -236,13 +236,14 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     public async Task<IReadOnlyList<MetricPoint>> GetMetricHistoryAsync(string id, int maxPoints = 0, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        // Every k-th point by position, k = ceil(total / maxPoints), and the last, chosen in the database in one query:
-        // the rest never leaves it.
+        // Every k-th point by position, k = ceil(total / maxPoints), the last, and every epoch's end (its means and
+        // validation are reported at that step only, and every k-th point would keep one in k of them), chosen in the
+        // database in one query: the rest never leaves it. So a thinned history holds up to maxPoints + epochs points.
         await using var cmd = maxPoints <= 0
             ? Command(c, null, "SELECT step, metrics FROM job_points WHERE job_id = @id ORDER BY seq", ("id", id))
             : Command(c, null,
                 "SELECT step, metrics FROM (SELECT step, metrics, seq, ROW_NUMBER() OVER (ORDER BY seq) AS n, COUNT(*) OVER () AS total " +
-                "FROM job_points WHERE job_id = @id) t WHERE (n - 1) % ((total + @max - 1) / @max) = 0 OR n = total ORDER BY seq",
+                "FROM job_points WHERE job_id = @id) t WHERE (n - 1) % ((total + @max - 1) / @max) = 0 OR n = total OR metrics LIKE '%\"epoch_%' ORDER BY seq",
                 ("id", id), ("max", (long)maxPoints));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<MetricPoint>();

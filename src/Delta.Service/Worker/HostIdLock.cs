@@ -20,14 +20,25 @@ public sealed class HostIdLock : IDisposable
         var path = Path.Combine(stateDir, $"host-{Uri.EscapeDataString(hostId)}.lock");
         // FileShare.None is an exclusive flock on Unix and a share-mode lock on Windows: a second holder gets an IOException.
         try { return new HostIdLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)); }
-        catch (IOException e)
+        catch (IOException e) when (IsHeldElsewhere(e))
         {
             throw new InvalidOperationException(
                 $"Service:HostId '{hostId}' is in use by another running host on the state folder {stateDir} ({path} is locked: {e.Message}) " +
                 "Two live hosts with one id take each other's running jobs. Stop the other host, or give each host its own Service:HostId " +
                 "(a SQLite queue is for one host process; use Service:Store=postgres for several).", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not a holder: a read-only or full disk, a name too long, no permission. Said as what it is, so that nobody
+            // goes looking for another host.
+            throw new InvalidOperationException($"Service:HostId '{hostId}': its lock file {path} cannot be created or opened: {e.Message}", e);
+        }
     }
+
+    /// <summary>The lock is held by another process: EWOULDBLOCK from flock on Linux (the errno is the HResult .NET
+    /// gives), ERROR_SHARING_VIOLATION on Windows.</summary>
+    private static bool IsHeldElsewhere(IOException e) =>
+        OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) == 32 : e.HResult == 11;
 
     public void Dispose() => file.Dispose();
 }

@@ -192,12 +192,17 @@ public sealed class JobWorkerService(IJobStore store, IJobExecutor executor, Ser
     /// </summary>
     private void DeleteCheckpoints(string jobId, string checkpointDir, IReadOnlyList<string> artifacts)
     {
-        if (artifacts.Any(a => ArtifactPaths.IsInside(a, [checkpointDir])))
+        // All of it inside the try, the artifact check too (a path that path functions refuse throws there): the job has
+        // succeeded, and nothing here may reach the device loop as an error.
+        try
         {
-            log.LogWarning("Job {Id}: an artifact lies in its checkpoint folder {Dir}; the folder is kept", jobId, checkpointDir);
-            return;
+            if (artifacts.Any(a => ArtifactPaths.IsInside(a, [checkpointDir])))
+            {
+                log.LogWarning("Job {Id}: an artifact lies in its checkpoint folder {Dir}; the folder is kept", jobId, checkpointDir);
+                return;
+            }
+            if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true);
         }
-        try { if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true); }
         catch (Exception e) { log.LogWarning(e, "Job {Id}: its checkpoint folder {Dir} could not be deleted; it stays", jobId, checkpointDir); }
     }
 

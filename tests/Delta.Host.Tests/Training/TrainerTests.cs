@@ -157,7 +157,7 @@ public sealed class TrainerTests : IDisposable
             CancellationToken.None);
         var epochEnds = reports.All.Where(r => r.Message is not null).ToList();
         Assert.Equal([8L, 16L], epochEnds.Select(r => r.Step));
-        Assert.All(epochEnds, r => Assert.Equal(["epoch_mse", "epoch_total", "val_score"], r.Metrics.Keys.Order()));
+        Assert.All(epochEnds, r => Assert.Equal(["epoch_loss", "epoch_mse", "val_score"], r.Metrics.Keys.Order()));
         var steps = reports.All.Where(r => r.Message is null).ToList();
         Assert.Equal(16, steps.Count);
         Assert.All(steps, r => Assert.Equal(["loss", "lr", "mse"], r.Metrics.Keys.Order()));

@@ -33,5 +33,21 @@ public sealed class HostIdTests : IDisposable
         Assert.DoesNotContain("lease lost", await ApiCalls.Logs(first.Http, id));
     }
 
+    /// <summary>A lock file that cannot be made (here: a file where the state folder should be) is said as that, not as
+    /// another host holding the id; and the lock, once released, is free for the next start.</summary>
+    [Fact]
+    public void A_lock_file_that_cannot_be_made_is_not_reported_as_a_host_in_use()
+    {
+        var notAFolder = System.IO.Path.Combine(dir.Path, "state-is-a-file");
+        File.WriteAllText(notAFolder, "x");
+        var e = Assert.Throws<InvalidOperationException>(() => Delta.Service.Worker.HostIdLock.Acquire(notAFolder, "host-b"));
+        Assert.Contains("Service:HostId 'host-b': its lock file", e.Message);
+        Assert.DoesNotContain("in use by another running host", e.Message);
+
+        using (Delta.Service.Worker.HostIdLock.Acquire(dir.Path, "host-b"))
+            Assert.Contains("in use by another running host", Assert.Throws<InvalidOperationException>(() => Delta.Service.Worker.HostIdLock.Acquire(dir.Path, "host-b")).Message);
+        using var again = Delta.Service.Worker.HostIdLock.Acquire(dir.Path, "host-b");
+    }
+
     public void Dispose() => dir.Dispose();
 }

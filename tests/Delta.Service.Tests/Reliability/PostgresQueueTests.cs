@@ -51,6 +51,15 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task A_thinned_history_keeps_every_epoch_end()
+    {
+        using var schema = new PgSchema();
+        await using var store = new PostgresJobStore(schema.ConnectionString);
+        await store.InitializeAsync();
+        await StoreScenarios.A_thinned_history_keeps_every_epoch_end(store);
+    }
+
+    [PostgresFact]
     public async Task A_cancel_requested_while_running_survives_the_host_letting_go()
     {
         using var schema = new PgSchema();

@@ -27,6 +27,9 @@ public sealed class SqliteJobStoreTests : IDisposable
     [Fact]
     public async Task Reports_of_one_step_are_one_point() => await StoreScenarios.Reports_of_one_step_are_one_point(await Store());
 
+    [Fact]
+    public async Task A_thinned_history_keeps_every_epoch_end() => await StoreScenarios.A_thinned_history_keeps_every_epoch_end(await Store());
+
     /// <summary>An outcome with a NaN metric (a DeepLab mIoU without labelled validation pixels) is recorded; before,
     /// serializing it threw, the job stayed running and was retried until it was given up.</summary>
     [Fact]

@@ -121,6 +121,27 @@ public static class StoreScenarios
         Assert.Equal(2, (await s.ListAsync()).Count);
     }
 
+    /// <summary>A thinned history (the chart's) keeps every epoch's end: its means and validation are reported at that
+    /// step only, and every k-th point would keep one in k of them.</summary>
+    public static async Task A_thinned_history_keeps_every_epoch_end(IJobStore s)
+    {
+        var (job, _) = await s.SubmitAsync(new JobSubmission("epochs", "cpu", "{}"));
+        Assert.NotNull(await s.ClaimNextAsync("cpu", "h1", TimeSpan.FromSeconds(30)));
+        var reports = new List<JobProgress>();
+        for (long step = 1; step <= 1000; step++)
+        {
+            reports.Add(new JobProgress { Step = step, Metrics = new Dictionary<string, double> { ["loss"] = 1.0 / step } });
+            if (step % 100 == 7)
+                reports.Add(new JobProgress { Step = step, Metrics = new Dictionary<string, double> { ["epoch_loss"] = 2.0 / step, ["val_top1"] = step / 1000.0 } });
+        }
+        Assert.True(await s.UpdateProgressAsync(job.Id, "h1", reports, replaceFromFirstStep: true));
+        var thinned = await s.GetMetricHistoryAsync(job.Id, maxPoints: 30);      // every 34th point by position
+        var epochEnds = thinned.Where(p => p.Metrics.ContainsKey("val_top1")).Select(p => p.Step).ToList();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => 100L * i + 7), epochEnds);
+        Assert.InRange(thinned.Count, 30, 40);
+        Assert.Equal(thinned.Select(p => p.Step).Order(), thinned.Select(p => p.Step));
+    }
+
     /// <summary>
     /// A job's name is the patch it saves, so it belongs to one job that has not ended at a time. While the job is queued or
     /// running — requeued after a lost lease or put back by a graceful stop included, when it keeps its name and claims run
