@@ -40,7 +40,13 @@ public sealed class ServiceProcess : IDisposable
         var until = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            if (p.HasExited) throw new InvalidOperationException($"service {hostId} exited with {p.ExitCode}:\n{string.Join('\n', output)}");
+            if (p.HasExited)
+            {
+                // HasExited comes before the output readers have delivered the last lines (the reason it exited): the
+                // untimed WaitForExit waits for both redirected streams to reach their end.
+                p.WaitForExit();
+                throw new InvalidOperationException($"service {hostId} exited with {p.ExitCode}:\n{string.Join('\n', output)}");
+            }
             try { if ((await sp.Http.GetAsync("/api/jobs")).IsSuccessStatusCode) return sp; }
             catch (HttpRequestException) { }
             if (DateTime.UtcNow > until) { sp.Dispose(); throw new TimeoutException($"service {hostId} did not answer within 60 s:\n{string.Join('\n', output)}"); }
