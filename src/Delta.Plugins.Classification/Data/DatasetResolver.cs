@@ -79,9 +79,10 @@ public static class DatasetResolver
         return new TaskData(name, train, test, fit, val, testIdx, DatasetSplit.From(o, seed));
     }
 
-    private static List<int> Cap(IImageDataset d, List<int> among, int perClass, int seed)
+    /// <summary>At most <paramref name="perClass"/> of <paramref name="among"/> per class, drawn with <paramref name="seed"/>, sorted.</summary>
+    internal static List<int> Cap(IImageDataset d, IEnumerable<int> among, int perClass, int seed)
     {
-        var (kept, _) = (new List<int>(), 0);
+        var kept = new List<int>();
         var rng = new Random(seed);
         foreach (var g in among.GroupBy(d.Label))
             kept.AddRange(g.OrderBy(_ => rng.Next()).Take(perClass));

@@ -16,12 +16,6 @@ public static class UnusedImages
         var used = new HashSet<int>(data.TrainIndices);
         used.UnionWith(data.ValIndices);
         if (ReferenceEquals(data.Train, data.Test)) used.UnionWith(data.TestIndices);   // one dataset split three ways
-        var rng = new Random(seed);
-        var drawn = Enumerable.Range(0, data.Train.Count).Where(i => !used.Contains(i))
-            .GroupBy(data.Train.Label)
-            .SelectMany(g => g.OrderBy(_ => rng.Next()).Take(perClass))
-            .ToList();
-        drawn.Sort();
-        return drawn;
+        return DatasetResolver.Cap(data.Train, Enumerable.Range(0, data.Train.Count).Where(i => !used.Contains(i)), perClass, seed);
     }
 }

@@ -29,6 +29,8 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         "finished = CASE WHEN cancel_requested = 1 THEN @now ELSE finished END, owner = NULL, lease_expires = NULL";
     /// <summary>A job that has not ended (<see cref="JobStates.IsTerminal"/> is false): it holds its name.</summary>
     private const string Unended = "state IN ('queued', 'running')";
+    /// <summary>The job submitted under <c>@key</c> (an idempotency key names at most one).</summary>
+    private const string ByKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key";
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
     /// <summary>Runs before the schema statements in the same transaction (PostgreSQL: a lock so two hosts starting together do not race).</summary>
@@ -69,7 +71,7 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         // Another job under a used key is refused: answering it with the first job would let the caller take that job
         // for its own.
         if (s.IdempotencyKey is not null
-            && await QueryOne(c, tx, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", s.IdempotencyKey)) is { } earlier)
+            && await QueryOne(c, tx, ByKey, ct, ("key", s.IdempotencyKey)) is { } earlier)
         {
             await tx.CommitAsync(ct);
             return earlier.Spec == s.Spec ? (earlier, false) : throw new IdempotencyKeyReusedException(s.IdempotencyKey, earlier.Id);
@@ -209,7 +211,7 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
     public async Task<JobRecord?> FindByIdempotencyKeyAsync(string key, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        return await QueryOne(c, null, $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", ct, ("key", key));
+        return await QueryOne(c, null, ByKey, ct, ("key", key));
     }
 
     public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 200, CancellationToken ct = default)
@@ -248,7 +250,7 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<MetricPoint>();
         while (await r.ReadAsync(ct))
-            list.Add(new MetricPoint(Convert.ToInt64(r.GetValue(0)), JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(1), Json)!));
+            list.Add(Point(r, 0));
         return list;
     }
 
@@ -257,8 +259,12 @@ public abstract class SqlJobStore(SqlDialect dialect, TimeProvider? clock = null
         await using var cmd = Command(c, tx, "SELECT seq, step, metrics FROM job_points WHERE job_id = @id ORDER BY seq DESC LIMIT 1", ("id", id));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
-        return (Convert.ToInt64(r.GetValue(0)), new MetricPoint(Convert.ToInt64(r.GetValue(1)), JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(2), Json)!));
+        return (Convert.ToInt64(r.GetValue(0)), Point(r, 1));
     }
+
+    /// <summary>A history point from the reader's columns <paramref name="first"/> (step) and the one after it (metrics JSON).</summary>
+    private static MetricPoint Point(DbDataReader r, int first) =>
+        new(Convert.ToInt64(r.GetValue(first)), JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(first + 1), Json)!);
 
     private static JobRecord Read(DbDataReader r)
     {

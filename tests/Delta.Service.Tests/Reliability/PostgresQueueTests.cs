@@ -33,31 +33,13 @@ public sealed class PostgresQueueTests : IDisposable
     }
 
     [PostgresFact]
-    public async Task Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats()
-    {
-        using var schema = new PgSchema();
-        await using var store = new PostgresJobStore(schema.ConnectionString);
-        await store.InitializeAsync();
-        await StoreScenarios.Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats(store);
-    }
+    public async Task Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats() => await OnOneStore(StoreScenarios.Progress_batches_record_every_point_and_a_resumed_attempt_replaces_the_steps_it_repeats);
 
     [PostgresFact]
-    public async Task Reports_of_one_step_are_one_point()
-    {
-        using var schema = new PgSchema();
-        await using var store = new PostgresJobStore(schema.ConnectionString);
-        await store.InitializeAsync();
-        await StoreScenarios.Reports_of_one_step_are_one_point(store);
-    }
+    public async Task Reports_of_one_step_are_one_point() => await OnOneStore(StoreScenarios.Reports_of_one_step_are_one_point);
 
     [PostgresFact]
-    public async Task A_thinned_history_keeps_every_epoch_end()
-    {
-        using var schema = new PgSchema();
-        await using var store = new PostgresJobStore(schema.ConnectionString);
-        await store.InitializeAsync();
-        await StoreScenarios.A_thinned_history_keeps_every_epoch_end(store);
-    }
+    public async Task A_thinned_history_keeps_every_epoch_end() => await OnOneStore(StoreScenarios.A_thinned_history_keeps_every_epoch_end);
 
     [PostgresFact]
     public async Task A_cancel_requested_while_running_survives_the_host_letting_go()
@@ -79,6 +61,15 @@ public sealed class PostgresQueueTests : IDisposable
 
     [PostgresFact]
     public async Task A_name_belongs_to_one_job_that_has_not_ended() => await OnFourStores(StoreScenarios.A_name_belongs_to_one_job_that_has_not_ended);
+
+    /// <summary>Runs a scenario on one store over a fresh queue.</summary>
+    private static async Task OnOneStore(Func<IJobStore, Task> scenario)
+    {
+        using var schema = new PgSchema();
+        await using var store = new PostgresJobStore(schema.ConnectionString);
+        await store.InitializeAsync();
+        await scenario(store);
+    }
 
     /// <summary>Runs a scenario on four stores (separate connection pools) over one fresh queue.</summary>
     private static async Task OnFourStores(Func<IReadOnlyList<IJobStore>, Task> scenario)
